@@ -1,0 +1,94 @@
+"""What every arena provides, and the outcome of evaluating a batch of brains in it."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from arena.core.spec import ArenaSpec
+
+LEVELS_ROOT = Path(__file__).resolve().parents[2] / "levels"
+
+
+@dataclass
+class Outcome:
+    """Results of one batch of environments, per role.
+
+    fitness: {role: float64[n_envs]}; finished: {role: bool[n_envs]};
+    ticks: int64[n_envs], ticks each environment ran (its agent-steps, per agent).
+    """
+
+    fitness: dict
+    finished: dict
+    ticks: np.ndarray
+    behaviour: dict = field(default_factory=dict)
+
+    @staticmethod
+    def concat(parts) -> "Outcome":
+        """One Outcome from the Outcomes of consecutive chunks of a batch."""
+        first = parts[0]
+        return Outcome(
+            {r: np.concatenate([p.fitness[r] for p in parts]) for r in first.fitness},
+            {r: np.concatenate([p.finished[r] for p in parts]) for r in first.finished},
+            np.concatenate([p.ticks for p in parts]),
+            {r: np.concatenate([p.behaviour[r] for p in parts]) for r in first.behaviour},
+        )
+
+
+class Arena:
+    """An arena: levels, a fused rollout kernel, and a step API for live play.
+
+    Subclasses set `spec` and implement the methods. Levels are per-arena dataclasses with at
+    least `name`. States are per-arena dataclasses of arrays with `alive: bool[n_envs]`
+    (still running) and `fitness` / `finished` per role as in `Outcome`.
+    """
+
+    spec: ArenaSpec
+    default_level_name: str
+
+    # -- levels
+    def levels_folder(self) -> Path:
+        return LEVELS_ROOT / self.spec.name
+
+    def builtin_levels(self) -> list:
+        """Paths of the built-in levels, easiest first (file names start with a rank)."""
+        return sorted(self.levels_folder().glob("*.json"))
+
+    def default_level_path(self) -> Path:
+        return self.levels_folder() / self.default_level_name
+
+    def load_level(self, path):
+        raise NotImplementedError
+
+    def generate_level(self, seed: int):
+        raise NotImplementedError
+
+    # -- evaluation
+    def rollout(self, level, nets: dict, seeds: np.ndarray, max_ticks=None) -> Outcome:
+        """Run every environment to its end in one fused kernel; `nets` maps role to NetBatch."""
+        raise NotImplementedError
+
+    def max_ticks(self, level) -> int:
+        raise NotImplementedError
+
+    def solved(self, outcome: Outcome) -> np.ndarray:
+        """bool[n_envs]: which environments count as solved (every role finished)."""
+        return np.logical_and.reduce([outcome.finished[r.name] for r in self.spec.roles])
+
+    # -- live stepping (the UI and the contract tests)
+    def reset(self, level, n_envs: int, seeds: np.ndarray):
+        raise NotImplementedError
+
+    def observe(self, level, state) -> dict:
+        """{role: float32[n_envs, n_inputs]}."""
+        raise NotImplementedError
+
+    def step(self, level, state, actions: dict) -> None:
+        """Advance every running environment one tick, in place; `actions` {role: float32[n, n_out]}."""
+        raise NotImplementedError
+
+    def outcome(self, state) -> Outcome:
+        raise NotImplementedError
+
+    # -- the plain numpy twin of the step API, for tests and benchmarks
+    reference = None  # a module with reset / observe / step / outcome of the same signatures

@@ -1,0 +1,76 @@
+"""The racing arena: top-down cars learn to drive closed tracks."""
+
+import numpy as np
+
+from arena.arenas import REGISTRY
+from arena.arenas.base import Arena, Outcome
+from arena.arenas.racing import level as racing_level
+from arena.arenas.racing import reference, sim
+from arena.arenas.racing.params import PARAMS
+from arena.arenas.racing.state import FINISHED, FITNESS, TICK, new_state
+from arena.core.spec import ArenaSpec, RoleSpec
+
+SPEC = ArenaSpec(
+    name="racing",
+    version=1,
+    roles=(
+        RoleSpec(
+            name="driver",
+            observation=tuple(f"ray_{k}" for k in range(PARAMS.n_rays)) + ("speed",),
+            action=("steer", "throttle"),
+            action_kind="continuous",
+            output_activation="tanh",
+            hidden_activation="tanh",
+            default_hidden=(8,),
+        ),
+    ),
+    description="top-down cars race round closed tracks",
+)
+
+
+class RacingArena(Arena):
+    spec = SPEC
+    default_level_name = "1-oval.json"
+    reference = reference
+
+    def load_level(self, path):
+        return racing_level.load(path)
+
+    def generate_level(self, seed: int):
+        return racing_level.generate(seed)
+
+    def max_ticks(self, level) -> int:
+        return sim.max_ticks_for(level)
+
+    def rollout(self, level, nets, seeds, max_ticks=None) -> Outcome:
+        net = nets["driver"]
+        n = net.size
+        fitness = np.zeros(n)
+        finished = np.zeros(n, dtype=np.bool_)
+        ticks = np.zeros(n, dtype=np.int64)
+        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
+        sim.rollout_kernel(lv, *level.start, net.arrays(), net.scratch_width(), fitness, finished, ticks)
+        return Outcome({"driver": fitness}, {"driver": finished}, ticks)
+
+    def reset(self, level, n_envs, seeds=None):
+        return new_state(level, n_envs)
+
+    def observe(self, level, state):
+        obs = np.zeros((state.real.shape[0], sim.N_INPUTS), dtype=np.float32)
+        sim.observe_kernel(sim.level_arrays(level, self.max_ticks(level)), state.real, state.flag, obs)
+        return {"driver": obs}
+
+    def step(self, level, state, actions, max_ticks=None):
+        out = np.ascontiguousarray(actions["driver"], dtype=np.float32)
+        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
+        sim.step_kernel(lv, state.real, state.count, state.flag, out)
+
+    def outcome(self, state) -> Outcome:
+        return Outcome(
+            {"driver": state.real[:, FITNESS].copy()},
+            {"driver": state.flag[:, FINISHED].copy()},
+            state.count[:, TICK].copy(),
+        )
+
+
+REGISTRY.register("racing", RacingArena())

@@ -1,0 +1,128 @@
+"""Racing levels: a closed centreline through control points, a width per point, laps to drive.
+
+File: `{"format": "arena.level", "version": 1, "arena": "racing", "name": "oval",
+"centreline": [[x, y], ...], "width": 14.0 or [w, ...], "laps": 1}`. Cars start at the first
+control point, facing along the track.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from arena.arenas.levelfile import check_header, read_level_json, require_number
+from arena.arenas.racing.params import PARAMS
+from arena.arenas.racing.track import catmull_rom_closed, clearance_grid, find_problem, resample_closed
+from arena.core.errors import LevelError
+from arena.core.fileio import write_json
+from arena.core.seeding import STREAM_LEVEL, rng
+
+
+@dataclass(frozen=True)
+class RacingLevel:
+    name: str
+    control_points: np.ndarray  # float64[k, 2], as in the file
+    control_widths: np.ndarray  # float64[k]
+    laps: int
+    centre: np.ndarray  # float64[n, 2], centreline samples about `spline_spacing` apart
+    width: np.ndarray  # float64[n], track width at each sample
+    seg_start: np.ndarray  # float64[n], arc length at each sample
+    length: float  # metres, one lap
+    clearance: np.ndarray  # float64[ny, nx], distance to the nearest wall (0 off track)
+    origin: tuple  # (x, y) of the clearance grid's corner
+    cell: float  # clearance grid cell size
+    start: tuple  # (x, y, heading)
+
+    @property
+    def race_length(self) -> float:
+        return self.laps * self.length
+
+
+def build(name: str, points, widths, laps: int, source: str) -> RacingLevel:
+    """Sample, check and rasterise a track; `LevelError` naming `source` if it is not drivable."""
+    points = np.asarray(points, dtype=np.float64)
+    widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), (points.shape[0],)).copy()
+    if np.linalg.norm(np.diff(np.vstack([points, points[:1]]), axis=0), axis=1).min() < 1e-6:
+        raise LevelError(f"{source}: two consecutive control points are at the same place")
+    xy, w = catmull_rom_closed(points, widths)
+    centre, width, length = resample_closed(xy, w, PARAMS.spline_spacing)
+    if length < 20 * PARAMS.spline_spacing:
+        raise LevelError(f"{source}: the track is only {length:.1f} m long")
+    problem = find_problem(centre, width, length)
+    if problem:
+        raise LevelError(f"{source}: {problem}")
+    clearance, origin = clearance_grid(centre, width, PARAMS.grid_cell)
+    direction = centre[1] - centre[0]
+    start = (float(centre[0, 0]), float(centre[0, 1]), float(np.arctan2(direction[1], direction[0])))
+    seg_start = np.arange(centre.shape[0]) * (length / centre.shape[0])
+    return RacingLevel(name, points, widths, int(laps), centre, width, seg_start, float(length),
+                       clearance, origin, PARAMS.grid_cell, start)
+
+
+def from_data(data, source: str) -> RacingLevel:
+    check_header(data, "racing", source)
+    points = data.get("centreline")
+    if not isinstance(points, list) or not 4 <= len(points) <= PARAMS.max_control_points:
+        raise LevelError(
+            f"{source}: field 'centreline' must be a list of 4 to {PARAMS.max_control_points} [x, y] points"
+        )
+    for i, point in enumerate(points):
+        if not (isinstance(point, list) and len(point) == 2 and all(
+            not isinstance(v, bool) and isinstance(v, (int, float)) and abs(v) <= PARAMS.max_extent for v in point
+        )):
+            raise LevelError(
+                f"{source}: field 'centreline' point {i} is {point!r}, not [x, y] within +-{PARAMS.max_extent:g}"
+            )
+    width = data.get("width")
+    if isinstance(width, list):
+        if len(width) != len(points):
+            raise LevelError(f"{source}: field 'width' has {len(width)} values for {len(points)} centreline points")
+        widths = [require_number({"width": w}, "width", f"{source}: point {i}", PARAMS.min_width, False, PARAMS.max_width)
+                  for i, w in enumerate(width)]
+    else:
+        widths = require_number(data, "width", source, PARAMS.min_width, False, PARAMS.max_width)
+    laps = data.get("laps", 1)
+    if isinstance(laps, bool) or not isinstance(laps, int) or not 1 <= laps <= 100:
+        raise LevelError(f"{source}: field 'laps' must be a whole number from 1 to 100, got {laps!r}")
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str):
+        raise LevelError(f"{source}: field 'name' must be text")
+    return build(name, points, widths, laps, source)
+
+
+def load(path) -> RacingLevel:
+    return from_data(read_level_json(path), str(path))
+
+
+def to_data(level: RacingLevel) -> dict:
+    widths = level.control_widths
+    return {
+        "format": "arena.level",
+        "version": 1,
+        "arena": "racing",
+        "name": level.name,
+        "centreline": [[float(x), float(y)] for x, y in level.control_points],
+        "width": float(widths[0]) if np.all(widths == widths[0]) else [float(w) for w in widths],
+        "laps": level.laps,
+    }
+
+
+def save(level: RacingLevel, path) -> None:
+    write_json(path, to_data(level), LevelError)
+
+
+def generate(seed: int, attempts: int = 200) -> RacingLevel:
+    """A random drivable track: a star-shaped loop with smoothly varying radius and width."""
+    for attempt in range(attempts):
+        r = rng(seed, STREAM_LEVEL, attempt)
+        k = int(r.integers(10, 17))
+        angles = np.sort((np.arange(k) + r.uniform(-0.3, 0.3, k)) * 2 * np.pi / k)
+        base = r.uniform(70.0, 120.0)
+        radius = base * (1.0 + r.uniform(-0.35, 0.35, k))
+        points = np.stack([radius * np.cos(angles), radius * np.sin(angles) * r.uniform(0.6, 1.0)], axis=1)
+        widths = np.round(r.uniform(9.0, 15.0, k), 1)
+        try:
+            return build(f"generated-{seed}", np.round(points, 1), widths, 1, f"generated track {seed}")
+        except LevelError:
+            continue
+    raise LevelError(f"generated track {seed}: no drivable track found in {attempts} attempts")

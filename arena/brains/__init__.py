@@ -1,0 +1,1 @@
+"""Brains: genomes and the compiled networks that evaluate them."""

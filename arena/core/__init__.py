@@ -1,0 +1,1 @@
+"""Foundations every layer may use: errors, seeding, registries, spec types, safe file I/O."""

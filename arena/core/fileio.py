@@ -1,0 +1,79 @@
+"""Safe file I/O: atomic writes and JSON reads that fail with `ArenaError`s naming the file."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from arena.core.errors import ArenaError
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a torn one.
+
+    Writes a temporary file in the same folder, fsyncs it, renames it over `path`, then fsyncs
+    the folder so the rename itself survives a crash.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def write_json(path, data, error_class=ArenaError) -> None:
+    """Atomically write `data` as JSON; an OS failure becomes `error_class` naming the file."""
+    text = json.dumps(data, indent=1, allow_nan=False) + "\n"
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise error_class(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-finite number {name}")
+
+
+def read_json(path, what: str, error_class=ArenaError):
+    """Parse the JSON file `path`; every failure raises `error_class` naming the file.
+
+    `what` says what the file should be ("level", "brain"), for the message. NaN and
+    Infinity are rejected: they are not JSON and no saved file of ours contains them.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error_class(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise error_class(f"{path}: is a folder, not a {what} file") from None
+    except OSError as exc:
+        raise error_class(f"{path}: cannot read {what} file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise error_class(f"{path}: not a {what} file (not UTF-8 text)") from None
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error_class(f"{path}: not a valid {what} file (bad JSON: {detail})") from None

@@ -1,0 +1,1 @@
+"""Persistence: the files users keep (brain files), written atomically and validated on load."""
