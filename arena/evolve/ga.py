@@ -25,7 +25,7 @@ class GAParams:
 
     population_size: int = 100  # genomes per generation
     selection: str = "tournament"  # how parents are chosen: tournament, truncation or rank_exponential
-    tournament_size: int = 3  # genomes drawn per tournament; the fittest wins
+    tournament_size: int = 2  # genomes drawn per tournament; the fittest wins
     truncation_fraction: float = 0.2  # truncation: parents are the top fraction, chosen uniformly
     rank_scale: float = 5.0  # rank_exponential: mean of the exponential over ranks (seed 001: 5)
     elite: int = 2  # best genomes copied unchanged into the next generation
@@ -89,9 +89,6 @@ class GAState:
     generation: int  # generation of `genomes` (0 = the random start)
     genomes: np.ndarray  # float32[population, genome_size], to be evaluated
     parents: np.ndarray  # int64[population, 2], indices into the previous generation, -1 if none
-    best_genome: np.ndarray  # float32[genome_size], the fittest genome seen so far
-    best_fitness: float  # its fitness (-inf before the first tell)
-    best_generation: int  # the generation it was evaluated in (-1 before the first tell)
 
 
 def rank_order(fitness: np.ndarray) -> np.ndarray:
@@ -113,10 +110,7 @@ class GA:
         genomes = rng(self.seed, STREAM_INIT).uniform(
             -p.init_scale, p.init_scale, size=(p.population_size, self.genome_size)
         ).astype(np.float32)
-        return GAState(
-            0, genomes, np.full((p.population_size, 2), -1, dtype=np.int64),
-            genomes[0].copy(), float("-inf"), -1,
-        )
+        return GAState(0, genomes, np.full((p.population_size, 2), -1, dtype=np.int64))
 
     def ask(self, state: GAState) -> np.ndarray:
         return state.genomes
@@ -128,11 +122,6 @@ class GA:
         if fitness.shape != (p.population_size,):
             raise ValueError(f"fitness of shape {fitness.shape}, expected ({p.population_size},)")
         order = rank_order(fitness)
-        best = order[0]
-        best_genome, best_fitness, best_generation = state.best_genome, state.best_fitness, state.best_generation
-        if not np.isnan(fitness[best]) and fitness[best] > best_fitness:
-            best_genome, best_fitness, best_generation = state.genomes[best].copy(), float(fitness[best]), state.generation
-
         gen_rng = rng(self.seed, STREAM_STRATEGY, state.generation)
         n_children = p.population_size - p.elite
         first = self._select(gen_rng, order, fitness, n_children)
@@ -154,7 +143,7 @@ class GA:
             np.stack([elite, np.full(p.elite, -1)], axis=1),
             np.stack([first, second], axis=1),
         ]).astype(np.int64)
-        return GAState(state.generation + 1, genomes, parents, best_genome, best_fitness, best_generation)
+        return GAState(state.generation + 1, genomes, parents)
 
     def _select(self, gen_rng, order, fitness, count) -> np.ndarray:
         p = self.params

@@ -52,9 +52,8 @@ class TunnelArena(Arena):
         fitness = np.zeros(n)
         finished = np.zeros(n, dtype=np.bool_)
         ticks = np.zeros(n, dtype=np.int64)
-        clearance = np.zeros(n)
-        sim.rollout_kernel(level.top, level.gap, net.arrays(), net.scratch_width(), fitness, finished, ticks, clearance)
-        return Outcome({"driver": fitness}, {"driver": finished}, ticks, {"clearance": clearance})
+        sim.rollout_kernel(level.top, level.gap, net.arrays(), net.scratch_width(), fitness, finished, ticks)
+        return Outcome({"driver": fitness}, {"driver": finished}, ticks)
 
     def reset(self, level, n_envs, seeds=None):
         return new_state(level, n_envs)
@@ -67,7 +66,7 @@ class TunnelArena(Arena):
     def step(self, level, state, actions):
         out = np.ascontiguousarray(actions["driver"], dtype=np.float32)
         sim.step_kernel(level.top, level.gap, state.p, state.v, state.col, state.alive,
-                        state.finished, state.fitness, out)
+                        state.finished, state.fitness, state.near, out)
 
     def outcome(self, state) -> Outcome:
         return Outcome({"driver": state.fitness.copy()}, {"driver": state.finished.copy()}, state.col.copy())

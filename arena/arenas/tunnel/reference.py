@@ -52,9 +52,13 @@ def step(level, state: TunnelState, actions: dict) -> None:
     state.fitness[run] = col
     done = col == n_columns
     state.finished[run[done]] = True
+    state.fitness[run[done]] = n_columns + state.near[run[done]]
     top = level.top[np.minimum(col, n_columns - 1)]
     out = ~((p <= top) & (p >= top - level.gap))
     state.alive[run[done | out]] = False
+    going = ~(done | out)
+    near = np.minimum(np.minimum(state.near[run[going]], top[going] - p[going]), p[going] - (top[going] - level.gap))
+    state.near[run[going]] = near
 
 
 def rollout(level, spec, genomes: np.ndarray, einsum: bool = True):
@@ -66,6 +70,7 @@ def rollout(level, spec, genomes: np.ndarray, einsum: bool = True):
     n_columns = level.top.shape[0] - LOOKAHEAD
     p = np.zeros(n)
     v = np.zeros(n)
+    near = np.full(n, level.gap / 2)
     fitness = np.full(n, float(n_columns))
     run = np.arange(n)
     genomes = np.asarray(genomes, dtype=np.float32)
@@ -75,21 +80,24 @@ def rollout(level, spec, genomes: np.ndarray, einsum: bool = True):
         if out.any():
             fitness[run[out]] = c
             keep = ~out
-            run, p, v, genomes = run[keep], p[keep], v[keep], genomes[keep]
+            run, p, v, near, genomes = run[keep], p[keep], v[keep], near[keep], genomes[keep]
             if run.size == 0:
                 break
+        if c > 0:
+            near = np.minimum(np.minimum(near, top - p), p - (top - level.gap))
         inputs = _sense(level, np.full(run.size, c), p, v)
         force = (forward_numpy(spec, genomes, inputs, einsum=einsum)[:, 0] - np.float32(0.5)).astype(np.float64)
         bad = ~np.isfinite(force)
         if bad.any():
             fitness[run[bad]] = c
             keep = ~bad
-            run, p, v, genomes, force = run[keep], p[keep], v[keep], genomes[keep], force[keep]
+            run, p, v, near, genomes, force = run[keep], p[keep], v[keep], near[keep], genomes[keep], force[keep]
             if run.size == 0:
                 break
         p = p + v / 2
         v = v + force
         p = p + v / 2
     finished = fitness == n_columns
+    fitness[run] = n_columns + near
     ticks = fitness.astype(np.int64)
     return fitness, finished, ticks

@@ -5,6 +5,11 @@ distance to the top and bottom walls at c, c + 5 and c + 9, and its network outp
 (output - 0.5). Physics: p += v/2; v += f; p += v/2 (mass 1, one tick). Touching nothing
 outside [bottom, top] is allowed; leaving it ends the run with fitness = the column reached.
 A non-finite network output ends the run the same way.
+
+A driver that finishes adds its clearance: the narrowest gap (< gap / 2) it kept to either
+wall on the way. Without it, every finisher ties, and the champion is whichever finished
+first, usually one that scraped through; with it, selection keeps pushing towards drivers
+that hold the middle, which is what makes them finish tracks they never saw.
 """
 
 import numpy as np
@@ -22,6 +27,12 @@ _FORCE_OFFSET = np.float32(PARAMS.force_offset)
 def inside(top, gap, c, p):
     """Whether height p is within the walls at column c (False for NaN)."""
     return p <= top[c] and p >= top[c] - gap
+
+
+@njit(cache=True, inline="always")
+def narrowest(top, gap, c, p, near):
+    """The smaller of `near` and the distance from p to the nearer wall at column c."""
+    return min(near, top[c] - p, p - (top[c] - gap))
 
 
 @njit(cache=True, inline="always")
@@ -43,10 +54,11 @@ def force_of(output):
 
 
 @njit(cache=True, parallel=True)
-def rollout_kernel(top, gap, net, width, fitness, finished, ticks, clearance):
+def rollout_kernel(top, gap, net, width, fitness, finished, ticks):
     """Run every network of `net` over the whole track, in blocks of agents.
 
-    fitness: float64[n] columns survived; finished: bool[n]; ticks: int64[n] steps taken.
+    fitness: float64[n] columns survived (+ clearance if finished); finished: bool[n];
+    ticks: int64[n] steps taken.
     """
     n = fitness.shape[0]
     n_columns = top.shape[0] - LOOKAHEAD
@@ -81,7 +93,7 @@ def rollout_kernel(top, gap, net, width, fitness, finished, ticks, clearance):
                 v[b] += f
                 p[b] += v[b] / 2
                 if alive[b] and c + 1 < n_columns:
-                    near[b] = min(near[b], top[c + 1] - p[b], p[b] - (top[c + 1] - gap))
+                    near[b] = narrowest(top, gap, c + 1, p[b], near[b])
                 if alive[b] and not (np.isfinite(f) and (c + 1 == n_columns or inside(top, gap, c + 1, p[b]))):
                     alive[b] = False
                     n_alive -= 1
@@ -90,9 +102,8 @@ def rollout_kernel(top, gap, net, width, fitness, finished, ticks, clearance):
             c += 1
         for b in range(nb):
             finished[a0 + b] = alive[b]
-            clearance[a0 + b] = max(near[b], 0.0) if alive[b] else 0.0
             if alive[b]:
-                fitness[a0 + b] = n_columns
+                fitness[a0 + b] = n_columns + near[b]
                 ticks[a0 + b] = n_columns
 
 
@@ -106,7 +117,7 @@ def observe_kernel(top, gap, p, v, col, alive, obs):
 
 
 @njit(cache=True, parallel=True)
-def step_kernel(top, gap, p, v, col, alive, finished, fitness, outputs):
+def step_kernel(top, gap, p, v, col, alive, finished, fitness, near, outputs):
     """One tick for every running agent; outputs: float32[n, 1] network outputs."""
     n_columns = top.shape[0] - LOOKAHEAD
     for a in prange(p.shape[0]):
@@ -126,5 +137,8 @@ def step_kernel(top, gap, p, v, col, alive, finished, fitness, outputs):
         if c + 1 == n_columns:
             alive[a] = False
             finished[a] = True
+            fitness[a] = n_columns + near[a]
         elif not inside(top, gap, c + 1, p[a]):
             alive[a] = False
+        else:
+            near[a] = narrowest(top, gap, c + 1, p[a], near[a])

@@ -1,0 +1,74 @@
+"""Benchmarks of the rollout kernels against plain numpy steppers of the same arenas.
+
+Both sides evaluate the same population on the same level with the same tick limit, so they
+do the same work (their fitness must agree, which is checked); agent-steps are the ticks the
+agents actually ran. The population is evolved for a few generations first, so that agents
+drive for a while instead of crashing at once, as in a real run.
+"""
+
+import time
+
+import numpy as np
+
+from arena.arenas import get_arena
+from arena.brains.mlp import MLPSpec
+from arena.brains.netbatch import compile_mlp
+from arena.core.errors import UsageError
+from arena.evolve.ga import GA, preset
+
+BENCH_ARENAS = ("tunnel", "racing")
+WARMUP_GENERATIONS = 15
+
+
+def _time(fn, min_seconds: float, max_repeats: int):
+    """(best seconds, result) of calling fn repeatedly for at least min_seconds."""
+    best, result, spent, repeats = float("inf"), None, 0.0, 0
+    while repeats < max_repeats and (repeats == 0 or spent < min_seconds):
+        t0 = time.perf_counter()
+        result = fn()
+        dt = time.perf_counter() - t0
+        best, spent, repeats = min(best, dt), spent + dt, repeats + 1
+    return best, result
+
+
+def run(arena_name: str, population: int, seed: int = 0, min_seconds: float = 1.0) -> dict:
+    if arena_name not in BENCH_ARENAS:
+        raise UsageError(f"no benchmark for arena {arena_name!r} (available: {', '.join(BENCH_ARENAS)})")
+    if population < 1:
+        raise UsageError(f"--population must be at least 1, got {population}")
+    arena = get_arena(arena_name)
+    role = arena.spec.roles[0]
+    network = MLPSpec.for_role(role)
+    level = arena.load_level(arena.default_level_path())
+    max_ticks = min(arena.max_ticks(level), 1200)
+
+    ga = GA(preset("default", max(population, 2)), network.genome_size, seed)
+    state = ga.initial_state()
+    for _ in range(WARMUP_GENERATIONS):
+        outcome = arena.rollout(level, {role.name: compile_mlp(network, state.genomes)}, None, max_ticks)
+        state = ga.tell(state, outcome.fitness[role.name])
+    genomes = state.genomes[:population]
+    nets = {role.name: compile_mlp(network, genomes)}
+
+    kernel_s, outcome = _time(lambda: arena.rollout(level, nets, None, max_ticks), min_seconds, 50)
+    if arena_name == "tunnel":
+        reference = lambda: arena.reference.rollout(level, network, genomes, einsum=True)  # noqa: E731
+    else:
+        reference = lambda: arena.reference.rollout(level, network, genomes, max_ticks, einsum=True)  # noqa: E731
+    reference_s, (ref_fitness, _, ref_ticks) = _time(reference, min_seconds, 3)
+
+    steps = int(outcome.ticks.sum())
+    agree = bool(np.allclose(ref_fitness, outcome.fitness[role.name], rtol=1e-6, atol=1e-6))
+    return {
+        "arena": arena_name,
+        "population": population,
+        "agent_steps_per_s": steps / kernel_s,
+        "reference_agent_steps_per_s": int(ref_ticks.sum()) / reference_s,
+        "ratio": (steps / kernel_s) / (int(ref_ticks.sum()) / reference_s),
+        "agent_steps": steps,
+        "level": level.name,
+        "max_ticks": max_ticks,
+        "kernel_s": kernel_s,
+        "reference_s": reference_s,
+        "results_agree": agree,
+    }

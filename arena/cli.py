@@ -1,0 +1,218 @@
+"""The `arena` command."""
+
+import json
+import sys
+import time
+
+from arena.core.cli import OneLineParser, run_guarded
+from arena.core.errors import UsageError
+
+PROG = "arena"
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise _type_error(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise _type_error(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise _type_error(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise _type_error(f"a seed must be from 0 to 2**63 - 1, got {value}")
+    return value
+
+
+def _hidden(text):
+    if text.strip() in ("", "none", "0"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise _type_error(f"expected sizes like 8,4, got {text!r}") from None
+    if any(s < 1 or s > 4096 for s in sizes):
+        raise _type_error(f"hidden layer sizes must be from 1 to 4096, got {text!r}")
+    return sizes
+
+
+def _type_error(message):
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog=PROG, description="Neuroarena: watch neural networks evolve in arcade arenas.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    commands.required = True
+
+    train = commands.add_parser("train", help="evolve a population headless and save the best brain")
+    train.add_argument("arena", help="arena name: tunnel or racing")
+    train.add_argument("--level", help="level file (default: the arena's first built-in level)")
+    train.add_argument("--brain", default="mlp", choices=["mlp"], help="network kind (default mlp)")
+    train.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 8,4 (default: the arena's)")
+    train.add_argument("--population", type=_positive_int, default=100, help="genomes per generation (default 100)")
+    train.add_argument("--generations", type=_positive_int, default=100, help="generations to run (default 100)")
+    train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    train.add_argument("--ga", default="default", choices=["default", "classic"],
+                       help="GA settings: default, or classic (seed 001's)")
+    train.add_argument("--out", help="run folder (default runs/<arena>-s<seed>-<time>); must not hold a run")
+    train.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser("eval", help="test a saved brain on levels")
+    evaluate.add_argument("brain", help="a .brain.json file")
+    evaluate.add_argument("--level", action="append", default=[], help="level file (repeat for several)")
+    evaluate.add_argument("--generated", type=_positive_int, help="also test on N generated levels")
+    evaluate.add_argument("--seed", type=_seed, default=0, help="seed of the first generated level (default 0)")
+    evaluate.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    bench = commands.add_parser("bench", help="measure the rollout kernel against a numpy stepper")
+    bench.add_argument("arena", help="tunnel or racing")
+    bench.add_argument("--population", type=_positive_int, default=1024, help="agents (default 1024)")
+    bench.add_argument("--seconds", type=float, default=1.0, help="least time to measure each side (default 1)")
+    bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def _version() -> str:
+    from arena import __version__
+
+    return __version__
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from arena.persist.runs import RunFolder, default_run_dir
+    from arena.session import TrainConfig, TrainSession
+
+    config = TrainConfig(
+        arena=args.arena, level=args.level, brain=args.brain, hidden=args.hidden,
+        population=args.population, generations=args.generations, seed=args.seed, ga=args.ga,
+    )
+    session = TrainSession(config)
+    out = args.out or default_run_dir(config.arena, config.seed)
+    folder = RunFolder(out, {**config.to_dict(), "level": session.level_path,
+                             "network": {"layers": list(session.network.layers),
+                                         "activations": list(session.network.activations)},
+                             "ga_params": session.strategy.params.to_dict()})
+    progress = ProgressBar(tqdm, config.generations)
+    session.reporters = [folder, progress]
+    started = time.perf_counter()
+    try:
+        session.run()
+    except KeyboardInterrupt:
+        print(f"{PROG} train: interrupted; the best brain so far is in {folder.brain_path(session.role.name)}",
+              file=sys.stderr)
+        return 130
+    wall = time.perf_counter() - started
+    summary = {
+        "arena": config.arena,
+        "generations": session.generation,
+        "best_fitness": session.champion.fitness,
+        "solved": session.solved,
+        "best_brain": str(folder.brain_path(session.role.name)),
+        "wall_s": round(wall, 3),
+        "solved_generation": session.solved_generation,
+        "run_dir": str(folder.path),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        state = f"solved (first finish in generation {session.solved_generation})" if session.solved else "not solved"
+        print(f"{config.arena}: {session.generation} generations in {wall:.1f} s, best fitness "
+              f"{session.champion.fitness:.3f}, {state}")
+        print(f"best brain: {summary['best_brain']}")
+    return 0
+
+
+class ProgressBar:
+    """A tqdm bar on stderr: generation, best and mean fitness, generations/s."""
+
+    def __init__(self, tqdm, total: int):
+        self.bar = tqdm(total=total, unit="gen", file=sys.stderr, dynamic_ncols=True,
+                        disable=not sys.stderr.isatty())
+
+    def on_generation(self, session, stats: dict) -> None:
+        self.bar.set_postfix(best=f"{stats['best_fitness']:.3f}", mean=f"{stats['mean_fitness']:.3f}",
+                             refresh=False)
+        self.bar.update(1)
+
+    def close(self, session) -> None:
+        self.bar.close()
+
+
+def cmd_eval(args) -> int:
+    import numpy as np
+
+    from arena.arenas import get_arena
+    from arena.core.errors import BrainError
+    from arena.persist.brainfile import check_compatible, compile_brains, load_brain
+
+    brain = load_brain(args.brain)
+    try:
+        arena = get_arena(brain.arena)
+    except Exception as exc:
+        raise BrainError(f"{args.brain}: {exc}") from None
+    check_compatible(brain, arena.spec, source=args.brain)
+    levels = [(path, arena.load_level(path)) for path in args.level]
+    if args.generated:
+        levels += [(f"generated:{s}", arena.generate_level(s)) for s in range(args.seed, args.seed + args.generated)]
+    if not levels:
+        levels = [(str(path), arena.load_level(path)) for path in arena.builtin_levels()]
+    nets = {brain.role: compile_brains([brain])}
+    rows = []
+    for name, level in levels:
+        outcome = arena.rollout(level, nets, np.zeros(1, dtype=np.uint64))
+        rows.append({"level": name, "fitness": float(outcome.fitness[brain.role][0]),
+                     "finished": bool(outcome.finished[brain.role][0])})
+    finished = sum(r["finished"] for r in rows)
+    if args.json:
+        print(json.dumps({"levels": rows, "finished": finished, "total": len(rows)}))
+    else:
+        width = max(len(r["level"]) for r in rows)
+        for r in rows:
+            print(f"{r['level']:<{width}}  fitness {r['fitness']:10.3f}  {'finished' if r['finished'] else 'failed'}")
+        print(f"finished {finished} of {len(rows)}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from arena import bench
+
+    if not args.seconds > 0:
+        raise UsageError(f"--seconds must be positive, got {args.seconds}")
+    result = bench.run(args.arena, args.population, min_seconds=args.seconds)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['arena']} (population {result['population']}, level {result['level']}):")
+        print(f"  kernel    {result['agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
+        print(f"  numpy     {result['reference_agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
+        print(f"  ratio     {result['ratio']:10.1f}x   results agree: {result['results_agree']}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+
+    def command():
+        args = parser.parse_args(argv)
+        return args.handler(args)
+
+    return run_guarded(command, PROG)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Evaluation backends: where and how a generation's rollouts run."""
