@@ -1,0 +1,51 @@
+"""The arena contract, on every registered arena and each of its built-in levels."""
+
+import numpy as np
+import pytest
+
+from arena.arenas import load_all
+from arena.arenas.check import check_arena
+from arena.brains.mlp import MLPSpec
+from arena.brains.netbatch import compile_mlp
+from arena.evolve.ga import GA, preset
+
+ARENAS = sorted(load_all())
+
+
+@pytest.mark.parametrize("name", ARENAS)
+def test_contract_on_every_level(name, registry, levels):
+    for level in levels[name]:
+        check_arena(registry[name], level, n_envs=70, ticks=300)
+
+
+@pytest.mark.parametrize("name", ARENAS)
+def test_contract_with_evolved_drivers(name, registry, levels):
+    """Random brains crash early; evolved ones reach the finish, where the rules differ."""
+    arena = registry[name]
+    level = levels[name][0]
+    role = arena.spec.roles[0]
+    spec = MLPSpec.for_role(role)
+    ga = GA(preset("default", 64), spec.genome_size, seed=1)
+    state = ga.initial_state()
+    for _ in range(150):
+        outcome = arena.rollout(level, {role.name: compile_mlp(spec, state.genomes)}, None)
+        if outcome.finished[role.name].sum() >= 4:
+            break
+        state = ga.tell(state, outcome.fitness[role.name])
+    assert outcome.finished[role.name].any(), "the GA found no finisher to check the finish rules with"
+    check_arena(arena, level, n_envs=64, ticks=10**6, brains={role.name: (spec, state.genomes)})
+
+
+@pytest.mark.parametrize("name", ARENAS)
+def test_rollout_is_deterministic_and_independent_of_batch(name, registry, levels):
+    arena = registry[name]
+    level = levels[name][0]
+    role = arena.spec.roles[0]
+    spec = MLPSpec.for_role(role)
+    genomes = spec.random_genomes(np.random.default_rng(5), 150)
+    whole = arena.rollout(level, {role.name: compile_mlp(spec, genomes)}, None)
+    again = arena.rollout(level, {role.name: compile_mlp(spec, genomes)}, None)
+    part = arena.rollout(level, {role.name: compile_mlp(spec, genomes[37:101])}, None)
+    assert np.array_equal(whole.fitness[role.name], again.fitness[role.name])
+    assert np.array_equal(whole.fitness[role.name][37:101], part.fitness[role.name])
+    assert np.array_equal(whole.ticks[37:101], part.ticks)
