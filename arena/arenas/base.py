@@ -45,6 +45,7 @@ class Arena:
 
     spec: ArenaSpec
     default_level_name: str
+    level_module = None  # the arena's level.py: load(path) and generate(seed)
 
     # -- levels
     def levels_folder(self) -> Path:
@@ -58,10 +59,10 @@ class Arena:
         return self.levels_folder() / self.default_level_name
 
     def load_level(self, path):
-        raise NotImplementedError
+        return self.level_module.load(path)
 
     def generate_level(self, seed: int):
-        raise NotImplementedError
+        return self.level_module.generate(seed)
 
     # -- evaluation
     def rollout(self, level, nets: dict, seeds: np.ndarray, max_ticks=None) -> Outcome:
@@ -70,6 +71,11 @@ class Arena:
 
     def max_ticks(self, level) -> int:
         raise NotImplementedError
+
+    @staticmethod
+    def empty_results(n_envs: int):
+        """(fitness float64[n], finished bool[n], ticks int64[n]) for a kernel to fill."""
+        return np.zeros(n_envs), np.zeros(n_envs, dtype=np.bool_), np.zeros(n_envs, dtype=np.int64)
 
     def solved(self, outcome: Outcome) -> np.ndarray:
         """bool[n_envs]: which environments count as solved (every role finished)."""

@@ -32,22 +32,14 @@ class RacingArena(Arena):
     spec = SPEC
     default_level_name = "1-oval.json"
     reference = reference
-
-    def load_level(self, path):
-        return racing_level.load(path)
-
-    def generate_level(self, seed: int):
-        return racing_level.generate(seed)
+    level_module = racing_level
 
     def max_ticks(self, level) -> int:
         return sim.max_ticks_for(level)
 
     def rollout(self, level, nets, seeds, max_ticks=None) -> Outcome:
         net = nets["driver"]
-        n = net.size
-        fitness = np.zeros(n)
-        finished = np.zeros(n, dtype=np.bool_)
-        ticks = np.zeros(n, dtype=np.int64)
+        fitness, finished, ticks = self.empty_results(net.size)
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.rollout_kernel(lv, *level.start, net.arrays(), net.scratch_width(), fitness, finished, ticks)
         return Outcome({"driver": fitness}, {"driver": finished}, ticks)

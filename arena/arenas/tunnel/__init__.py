@@ -36,22 +36,14 @@ class TunnelArena(Arena):
     spec = SPEC
     default_level_name = "classic.json"
     reference = reference
-
-    def load_level(self, path):
-        return tunnel_level.load(path)
-
-    def generate_level(self, seed: int):
-        return tunnel_level.generate(seed)
+    level_module = tunnel_level
 
     def max_ticks(self, level) -> int:
         return level.playable_columns
 
     def rollout(self, level, nets, seeds, max_ticks=None) -> Outcome:
         net = nets["driver"]
-        n = net.size
-        fitness = np.zeros(n)
-        finished = np.zeros(n, dtype=np.bool_)
-        ticks = np.zeros(n, dtype=np.int64)
+        fitness, finished, ticks = self.empty_results(net.size)
         sim.rollout_kernel(level.top, level.gap, net.arrays(), net.scratch_width(), fitness, finished, ticks)
         return Outcome({"driver": fitness}, {"driver": finished}, ticks)
 
