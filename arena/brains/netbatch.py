@@ -166,7 +166,6 @@ def forward_block(net, a0, nb, x, out, buf_a, buf_b):
     (kind, weights_t, layer_sizes, layer_offsets, layer_acts,
      node_act, node_bias, node_conn_start, conn_src, conn_w, node_offset, output_index) = net
     if kind == KIND_DENSE:
-        wt = weights_t[:, a0 : a0 + nb]
         n_layers = layer_sizes.shape[0] - 1
         cur = x
         for l in range(n_layers):
@@ -176,12 +175,12 @@ def forward_block(net, a0, nb, x, out, buf_a, buf_b):
             nxt = out if l == n_layers - 1 else (buf_a if l % 2 == 0 else buf_b)
             for j in range(n_out):
                 row_out = nxt[j, :nb]
-                bias = wt[off + n_in * n_out + j]
+                bias = weights_t[off + n_in * n_out + j, a0 : a0 + nb]
                 for b in range(nb):
                     row_out[b] = bias[b]
                 for i in range(n_in):
                     row_in = cur[i, :nb]
-                    w = wt[off + i * n_out + j]
+                    w = weights_t[off + i * n_out + j, a0 : a0 + nb]
                     for b in range(nb):
                         row_out[b] += row_in[b] * w[b]
                 activate_row(row_out, nb, layer_acts[l])

@@ -12,7 +12,7 @@ import numpy as np
 
 from arena.arenas.levelfile import check_header, read_level_json, require_number
 from arena.arenas.racing.params import PARAMS
-from arena.arenas.racing.track import catmull_rom_closed, clearance_grid, find_problem, resample_closed
+from arena.arenas.racing.track import catmull_rom_closed, clearance_grid, find_problem, resample_closed, segment_table
 from arena.core.errors import LevelError
 from arena.core.fileio import write_json
 from arena.core.seeding import STREAM_LEVEL, rng
@@ -27,8 +27,9 @@ class RacingLevel:
     centre: np.ndarray  # float64[n, 2], centreline samples about `spline_spacing` apart
     width: np.ndarray  # float64[n], track width at each sample
     seg_start: np.ndarray  # float64[n], arc length at each sample
+    segments: np.ndarray  # float64[n + 4, 5], the centreline segments as `track.segment_table` lists them
     length: float  # metres, one lap
-    clearance: np.ndarray  # float64[ny, nx], distance to the nearest wall (0 off track)
+    clearance: np.ndarray  # float64[ny, nx], signed distance to the nearest wall (negative off track)
     origin: tuple  # (x, y) of the clearance grid's corner
     cell: float  # clearance grid cell size
     start: tuple  # (x, y, heading)
@@ -55,8 +56,8 @@ def build(name: str, points, widths, laps: int, source: str) -> RacingLevel:
     direction = centre[1] - centre[0]
     start = (float(centre[0, 0]), float(centre[0, 1]), float(np.arctan2(direction[1], direction[0])))
     seg_start = np.arange(centre.shape[0]) * (length / centre.shape[0])
-    return RacingLevel(name, points, widths, int(laps), centre, width, seg_start, float(length),
-                       clearance, origin, PARAMS.grid_cell, start)
+    return RacingLevel(name, points, widths, int(laps), centre, width, seg_start, segment_table(centre),
+                       float(length), clearance, origin, PARAMS.grid_cell, start)
 
 
 def from_data(data, source: str) -> RacingLevel:

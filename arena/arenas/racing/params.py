@@ -21,7 +21,7 @@ class RacingParams:
     car_radius: float = 1.0  # a car touching a wall (closer than this) is out
     grid_cell: float = 0.5  # cell size of the distance field
     spline_spacing: float = 1.0  # distance between centreline samples
-    march_epsilon: float = 0.05  # a ray stops closer than this to a wall
+    march_epsilon: float = 0.4  # a ray stops closer than this to a wall
     march_steps: int = 64  # a ray gives up (reads what it has) after this many steps
     checkpoint_spacing: float = 10.0  # progress needed to reset the stall timer
     stall_seconds: float = 3.0  # a car that reaches no new checkpoint for this long is out

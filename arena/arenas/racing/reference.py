@@ -17,45 +17,54 @@ def reset(level, n_envs: int, seeds=None) -> RacingState:
     return new_state(level, n_envs)
 
 
-def clearance_at(level, x, y):
+def grid_value(level, gx, gy):
+    """Bilinear clearance at grid coordinates, clamped into the grid (see `sim.grid_value`)."""
     grid = level.clearance
-    inv_cell = 1.0 / level.cell
-    gx = (x - level.origin[0]) * inv_cell - 0.5
-    gy = (y - level.origin[1]) * inv_cell - 0.5
-    inside = (gx >= 0.0) & (gy >= 0.0) & (gx < grid.shape[1] - 1) & (gy < grid.shape[0] - 1)
-    gx = np.where(inside, gx, 0.0)
-    gy = np.where(inside, gy, 0.0)
+    ny, nx = grid.shape
+    flat = grid.reshape(-1)
+    gx = np.where(gx > 0.0, gx, 0.0)
+    gx = np.where(gx < nx - 2.0, gx, nx - 2.0)
+    gy = np.where(gy > 0.0, gy, 0.0)
+    gy = np.where(gy < ny - 2.0, gy, ny - 2.0)
     ix = gx.astype(np.int64)
     iy = gy.astype(np.int64)
     fx = gx - ix
     fy = gy - iy
-    low = grid[iy, ix] * (1.0 - fx) + grid[iy, ix + 1] * fx
-    high = grid[iy + 1, ix] * (1.0 - fx) + grid[iy + 1, ix + 1] * fx
-    return np.where(inside, low * (1.0 - fy) + high * fy, 0.0)
+    i = iy * nx + ix
+    j = i + nx
+    low = flat[i] * (1.0 - fx) + flat[i + 1] * fx
+    high = flat[j] * (1.0 - fx) + flat[j + 1] * fx
+    return low * (1.0 - fy) + high * fy
+
+
+def clearance_at(level, x, y):
+    inv_cell = 1.0 / level.cell
+    return grid_value(level, (x - level.origin[0]) * inv_cell - 0.5, (y - level.origin[1]) * inv_cell - 0.5)
 
 
 def sense(level, x, y, heading, speed) -> np.ndarray:
     """float32[n, n_rays + 1]."""
+    inv_cell = 1.0 / level.cell
     ch, sh = np.cos(heading)[:, None], np.sin(heading)[:, None]
-    dx = ch * sim.RAY_COS - sh * sim.RAY_SIN
-    dy = sh * sim.RAY_COS + ch * sim.RAY_SIN
-    x0 = np.broadcast_to(x[:, None], dx.shape)
-    y0 = np.broadcast_to(y[:, None], dx.shape)
-    t = np.zeros(dx.shape)
-    running = np.ones(dx.shape, dtype=bool)
-    reached = np.zeros(dx.shape, dtype=bool)
+    step_x = (ch * sim.RAY_COS - sh * sim.RAY_SIN) * inv_cell
+    step_y = (sh * sim.RAY_COS + ch * sim.RAY_SIN) * inv_cell
+    gx = np.repeat(((x - level.origin[0]) * inv_cell - 0.5)[:, None], sim.N_RAYS, axis=1)
+    gy = np.repeat(((y - level.origin[1]) * inv_cell - 0.5)[:, None], sim.N_RAYS, axis=1)
+    t = np.zeros(gx.shape)
+    running = np.ones(gx.shape, dtype=bool)
     for _ in range(sim.MARCH_STEPS):
         if not running.any():
             break
-        d = clearance_at(level, x0[running] + t[running] * dx[running], y0[running] + t[running] * dy[running])
-        idx = np.flatnonzero(running.ravel())
-        stop = d < sim.EPSILON
-        t.ravel()[idx[~stop]] += d[~stop]
-        far = np.zeros(idx.shape, dtype=bool)
-        far[~stop] = t.ravel()[idx[~stop]] >= sim.RANGE
-        reached.ravel()[idx[far]] = True
-        running.ravel()[idx[stop | far]] = False
-    rays = np.where(reached, 1.0, t / sim.RANGE)
+        r = running
+        d = grid_value(level, gx[r], gy[r])
+        go = d >= sim.EPSILON
+        step = np.where(go, d, 0.0)
+        te = t[r] + step
+        t[r] = te
+        gx[r] = gx[r] + step * step_x[r]
+        gy[r] = gy[r] + step * step_y[r]
+        running[r] = go & (te < sim.RANGE)
+    rays = np.minimum(t, sim.RANGE) * (1.0 / sim.RANGE)
     return np.concatenate([rays, (speed / sim.MAX_SPEED)[:, None]], axis=1).astype(np.float32)
 
 
@@ -67,19 +76,17 @@ def observe(level, state: RacingState) -> dict:
     return {"driver": obs}
 
 
-def locate(centre, segment, x, y):
-    n = centre.shape[0]
-    k = (segment[:, None] + np.arange(-2, 3)[None, :]) % n
-    j = (k + 1) % n
-    ax, ay = centre[k, 0], centre[k, 1]
-    dx, dy = centre[j, 0] - ax, centre[j, 1] - ay
-    t = ((x[:, None] - ax) * dx + (y[:, None] - ay) * dy) / (dx * dx + dy * dy)
+def locate(segments, segment, x, y):
+    rows = segment[:, None] + np.arange(5)[None, :]
+    ax, ay, dx, dy, inv_len2 = (segments[rows, c] for c in range(5))
+    t = ((x[:, None] - ax) * dx + (y[:, None] - ay) * dy) * inv_len2
     t = np.minimum(np.maximum(t, 0.0), 1.0)
     qx = ax + t * dx - x[:, None]
     qy = ay + t * dy - y[:, None]
     best = np.argmin(qx * qx + qy * qy, axis=1)
-    rows = np.arange(x.shape[0])
-    return k[rows, best], t[rows, best]
+    n = segments.shape[0] - 4
+    cars = np.arange(x.shape[0])
+    return (segment + best - 2) % n, t[cars, best]
 
 
 def step(level, state: RacingState, actions: dict, max_ticks=None) -> None:
@@ -110,7 +117,7 @@ def step(level, state: RacingState, actions: dict, max_ticks=None) -> None:
     run, x, y, tick = run[~crash], x[~crash], y[~crash], tick[~crash]
 
     n = level.centre.shape[0]
-    k, t = locate(level.centre, count[run, SEGMENT], x, y)
+    k, t = locate(level.segments, count[run, SEGMENT], x, y)
     count[run, SEGMENT] = k
     along = (k + t) * (level.length / n)
     delta = along - real[run, ALONG]

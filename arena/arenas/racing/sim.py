@@ -7,17 +7,25 @@ checkpoint for `stall_seconds` or running out of time ends its run. The turn rat
 by `lateral_grip / speed`, so fast cars cannot take tight bends: drivers must brake for them. Fitness is laps driven
 (the best progress along the centreline, in laps); a car that finishes adds the fraction of
 its time limit it did not need, so faster is better.
+
+A ray advances by the interpolated clearance until that is below `march_epsilon` (so it stops
+that close to a wall), it has gone `ray_range`, or it has taken `march_steps` steps; it reads
+the distance gone over `ray_range`.
+
+The constants below are compiled into the cached kernels, and numba's cache only notices
+changes to this file: after changing `PARAMS`, delete the `sim.*` files in `__pycache__`.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange, types
+from numba.extending import intrinsic
 
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import (
     ALIVE, ALONG, BEST, FINISHED, FITNESS, HEADING, LAST_CHECKPOINT_TICK, NEXT_CHECKPOINT,
     PROGRESS, SEGMENT, SPEED, TICK, X, Y, N_REAL, N_COUNT, N_FLAG,
 )
-from arena.brains.netbatch import BLOCK, forward_block
+from arena.brains.netbatch import BLOCK, KIND_DENSE, forward_block
 
 N_INPUTS = PARAMS.n_rays + 1
 _offsets = np.linspace(-PARAMS.ray_spread / 2, PARAMS.ray_spread / 2, PARAMS.n_rays)
@@ -38,6 +46,10 @@ LATERAL_GRIP = PARAMS.lateral_grip
 CAR_RADIUS = PARAMS.car_radius
 CHECKPOINT = PARAMS.checkpoint_spacing
 STALL_TICKS = int(round(PARAMS.stall_seconds / PARAMS.dt))
+_ONE = np.uint64(1)
+# columns of the per-car `pose` scratch that `advance` leaves for the next `sense`
+POSE_COS, POSE_SIN, POSE_CLEARANCE = range(3)
+N_POSE = 3
 
 
 def max_ticks_for(level) -> int:
@@ -46,196 +58,399 @@ def max_ticks_for(level) -> int:
 
 
 def level_arrays(level, max_ticks: int) -> tuple:
-    """The level as the tuple the kernels take."""
-    return (level.clearance, level.origin[0], level.origin[1], 1.0 / level.cell, level.centre,
+    """The level as the tuple the kernels take.
+
+    The clearance grid goes in flat, with its row length as an unsigned integer and the
+    largest grid coordinates a bilinear lookup may start from (see `grid_value`).
+    """
+    ny, nx = level.clearance.shape
+    return (level.clearance.reshape(-1), np.uint64(nx), float(nx - 2), float(ny - 2),
+            level.origin[0], level.origin[1], 1.0 / level.cell, level.segments,
             level.length, level.race_length, np.int64(max_ticks))
 
 
 @njit(cache=True, inline="always")
-def clearance_at(grid, ox, oy, inv_cell, x, y):
-    """Bilinear distance to the nearest wall at (x, y); 0 off the grid (and for NaN)."""
-    gx = (x - ox) * inv_cell - 0.5
-    gy = (y - oy) * inv_cell - 0.5
-    if not (gx >= 0.0 and gy >= 0.0 and gx < grid.shape[1] - 1 and gy < grid.shape[0] - 1):
-        return 0.0
-    ix = int(gx)
-    iy = int(gy)
-    fx = gx - ix
-    fy = gy - iy
-    low = grid[iy, ix] * (1.0 - fx) + grid[iy, ix + 1] * fx
-    high = grid[iy + 1, ix] * (1.0 - fx) + grid[iy + 1, ix + 1] * fx
+def grid_value(grid, nx, gx_max, gy_max, gx, gy):
+    """Bilinear clearance at grid coordinates (gx, gy), cell centres being whole numbers.
+
+    Coordinates are clamped into the grid, so points off it read its edge, which is off the
+    track (NaN reads the corner): no branch in the march loop, and never a read outside the
+    grid. Indices are unsigned so that numba adds no negative-index fix-up.
+    """
+    gx = gx if gx > 0.0 else 0.0
+    gx = gx if gx < gx_max else gx_max
+    gy = gy if gy > 0.0 else 0.0
+    gy = gy if gy < gy_max else gy_max
+    ix = np.uint64(gx)
+    iy = np.uint64(gy)
+    fx = gx - np.float64(ix)
+    fy = gy - np.float64(iy)
+    i = iy * nx + ix
+    j = i + nx
+    low = grid[i] * (1.0 - fx) + grid[i + _ONE] * fx
+    high = grid[j] * (1.0 - fx) + grid[j + _ONE] * fx
     return low * (1.0 - fy) + high * fy
 
 
 @njit(cache=True, inline="always")
-def sense(lv, real, a, obs, b, rays):
-    """Write the inputs of car a into obs[0:N_INPUTS, b] (float32); rays: float64[3, N_RAYS] scratch.
-
-    Each ray is sphere-traced through the clearance grid: it advances by the distance to the
-    nearest wall until it is within EPSILON of one or has gone RANGE. The rays advance in
-    lockstep, so their independent lookups overlap instead of waiting on each other.
-    """
-    grid, ox, oy, inv_cell = lv[0], lv[1], lv[2], lv[3]
-    x = real[a, X]
-    y = real[a, Y]
-    ch = np.cos(real[a, HEADING])
-    sh = np.sin(real[a, HEADING])
-    dx = rays[0]
-    dy = rays[1]
-    t = rays[2]
-    for k in range(N_RAYS):
-        dx[k] = ch * RAY_COS[k] - sh * RAY_SIN[k]
-        dy[k] = sh * RAY_COS[k] + ch * RAY_SIN[k]
-        t[k] = 0.0
-    running = (np.int64(1) << N_RAYS) - 1  # bit k: ray k still marching
-    for _ in range(MARCH_STEPS):
-        for k in range(N_RAYS):
-            if running & (np.int64(1) << k):
-                d = clearance_at(grid, ox, oy, inv_cell, x + t[k] * dx[k], y + t[k] * dy[k])
-                if d < EPSILON:
-                    running &= ~(np.int64(1) << k)
-                else:
-                    t[k] += d
-                    if t[k] >= RANGE:
-                        t[k] = RANGE
-                        running &= ~(np.int64(1) << k)
-        if running == 0:
-            break
-    for k in range(N_RAYS):
-        obs[k, b] = np.float32(t[k] / RANGE)
-    obs[N_RAYS, b] = np.float32(real[a, SPEED] / MAX_SPEED)
+def clearance_at(lv, x, y):
+    """Signed distance to the nearest wall at (x, y), bilinear; negative off the track."""
+    grid, nx, gx_max, gy_max, ox, oy, inv_cell = lv[0], lv[1], lv[2], lv[3], lv[4], lv[5], lv[6]
+    return grid_value(grid, nx, gx_max, gy_max, (x - ox) * inv_cell - 0.5, (y - oy) * inv_cell - 0.5)
 
 
 @njit(cache=True, inline="always")
-def locate(centre, segment, x, y):
-    """(segment, fraction along it) of the centreline point nearest (x, y), near `segment`."""
-    n = centre.shape[0]
+def sense(lv, real, pose, n, obs, rays, work):
+    """Write the inputs of cars 0 .. n-1 into obs[0:N_INPUTS, 0:n] (float32).
+
+    pose[b]: cos and sin of car b's heading and the clearance where it stands (see `advance`).
+    rays: float64[5, >= n * N_RAYS] and work: uint64[>= n * N_RAYS], scratch.
+    The first step of every ray of a car is the same, its clearance, so it is taken at once.
+    Then all rays of the n cars march together in grid coordinates: each pass takes one step
+    of every ray in the work list and keeps the rays that go on. A pass is thus a long loop of
+    independent, branch-free lookups that the CPU overlaps, and finished rays cost nothing.
+    """
+    grid, nx, gx_max, gy_max, ox, oy, inv_cell = lv[0], lv[1], lv[2], lv[3], lv[4], lv[5], lv[6]
+    gx = rays[0]
+    gy = rays[1]
+    step_x = rays[2]
+    step_y = rays[3]
+    t = rays[4]
+    e = 0
+    m = 0
+    for b in range(n):
+        x0 = (real[b, X] - ox) * inv_cell - 0.5
+        y0 = (real[b, Y] - oy) * inv_cell - 0.5
+        ch = pose[b, POSE_COS]
+        sh = pose[b, POSE_SIN]
+        d = pose[b, POSE_CLEARANCE]
+        go = d >= EPSILON
+        step = d if go else 0.0
+        keep = go and step < RANGE
+        for k in range(N_RAYS):
+            sx = (ch * RAY_COS[k] - sh * RAY_SIN[k]) * inv_cell
+            sy = (sh * RAY_COS[k] + ch * RAY_SIN[k]) * inv_cell
+            gx[e] = x0 + step * sx
+            gy[e] = y0 + step * sy
+            step_x[e] = sx
+            step_y[e] = sy
+            t[e] = step
+            work[m] = e
+            m += keep
+            e += 1
+    for _ in range(MARCH_STEPS - 1):
+        if m == 0:
+            break
+        kept = 0
+        for w in range(m):
+            e = work[w]
+            px = gx[e]
+            py = gy[e]
+            d = grid_value(grid, nx, gx_max, gy_max, px, py)
+            go = d >= EPSILON
+            step = d if go else 0.0
+            te = t[e] + step
+            t[e] = te
+            gx[e] = px + step * step_x[e]
+            gy[e] = py + step * step_y[e]
+            work[kept] = e
+            kept += go and te < RANGE
+        m = kept
+    for b in range(n):
+        for k in range(N_RAYS):
+            obs[k, b] = np.float32(min(t[b * N_RAYS + k], RANGE) * (1.0 / RANGE))
+        obs[N_RAYS, b] = np.float32(real[b, SPEED] / MAX_SPEED)
+
+
+@njit(cache=True, inline="always")
+def locate(segments, segment, x, y):
+    """(segment, fraction along it) of the centreline point nearest (x, y), within two of `segment`.
+
+    segments: as `track.segment_table` lists them, so the five candidates are rows segment ..
+    segment + 4, indexed unsigned so that numba adds no negative-index fix-up.
+    """
+    n = segments.shape[0] - 4
+    first = np.uint64(segment)
     best_d2 = np.inf
-    best_k = segment
+    best_o = 2
     best_t = 0.0
-    for o in range(-2, 3):
-        k = (segment + o) % n
-        j = (k + 1) % n
-        ax = centre[k, 0]
-        ay = centre[k, 1]
-        dx = centre[j, 0] - ax
-        dy = centre[j, 1] - ay
-        t = ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)
+    for o in range(5):
+        row = first + np.uint64(o)
+        ax = segments[row, 0]
+        ay = segments[row, 1]
+        dx = segments[row, 2]
+        dy = segments[row, 3]
+        t = ((x - ax) * dx + (y - ay) * dy) * segments[row, 4]
         t = min(max(t, 0.0), 1.0)
         qx = ax + t * dx - x
         qy = ay + t * dy - y
         d2 = qx * qx + qy * qy
         if d2 < best_d2:
             best_d2 = d2
-            best_k = k
+            best_o = o
             best_t = t
-    return best_k, best_t
+    k = segment + best_o - 2
+    if k < 0:
+        k += n
+    elif k >= n:
+        k -= n
+    return k, best_t
 
 
 @njit(cache=True, inline="always")
-def advance(lv, real, count, flag, a, steer, throttle):
-    """One tick of car a with float32 outputs `steer` and `throttle`."""
-    grid, ox, oy, inv_cell, centre, length, race_length, max_ticks = lv
-    steer = np.float64(steer)
-    throttle = np.float64(throttle)
-    count[a, TICK] += 1
-    tick = count[a, TICK]
-    if not (np.isfinite(steer) and np.isfinite(throttle)):
-        flag[a, ALIVE] = False
-        return
-    steer = min(max(steer, -1.0), 1.0)
-    throttle = min(max(throttle, -1.0), 1.0)
-    accel = throttle * ACCELERATION if throttle >= 0.0 else throttle * BRAKING
-    v = real[a, SPEED] + accel * DT
-    v -= DRAG * v * DT
-    v = min(max(v, 0.0), MAX_SPEED)
-    turn = min(STEER_RATE, LATERAL_GRIP / max(v, 1e-9)) * min(v / GRIP_SPEED, 1.0)
-    h = real[a, HEADING] + steer * turn * DT
-    real[a, SPEED] = v
-    real[a, HEADING] = h
-    real[a, X] += v * np.cos(h) * DT
-    real[a, Y] += v * np.sin(h) * DT
-    x = real[a, X]
-    y = real[a, Y]
-    if clearance_at(grid, ox, oy, inv_cell, x, y) < CAR_RADIUS:
-        flag[a, ALIVE] = False
-        return
-    n = centre.shape[0]
-    k, t = locate(centre, count[a, SEGMENT], x, y)
-    count[a, SEGMENT] = k
-    along = (k + t) * (length / n)
-    delta = along - real[a, ALONG]
-    if delta > 0.5 * length:
-        delta -= length
-    elif delta < -0.5 * length:
-        delta += length
-    real[a, ALONG] = along
-    real[a, PROGRESS] += delta
-    best = max(real[a, BEST], real[a, PROGRESS])
-    real[a, BEST] = best
-    if best >= real[a, NEXT_CHECKPOINT]:
-        real[a, NEXT_CHECKPOINT] = (np.floor(best / CHECKPOINT) + 1.0) * CHECKPOINT
-        count[a, LAST_CHECKPOINT_TICK] = tick
-    if best >= race_length:
-        flag[a, FINISHED] = True
-        flag[a, ALIVE] = False
-        real[a, FITNESS] = race_length / length + 1.0 - tick / max_ticks
-        return
-    real[a, FITNESS] = best / length
-    if tick - count[a, LAST_CHECKPOINT_TICK] >= STALL_TICKS or tick >= max_ticks:
-        flag[a, ALIVE] = False
+def advance(lv, real, count, flag, out, pose, n):
+    """One tick of the running cars among 0 .. n-1; out[0, b], out[1, b]: float32 steer and
+    throttle of car b.
+
+    Also writes pose[b] (cos and sin of the new heading, clearance at the new place), which
+    the next `sense` needs and would otherwise compute again. In two passes over the cars,
+    moving and then judging the move: each car's tick is a long chain of dependent steps
+    (sin and cos, the clearance, then the centreline), and passes over many cars let the CPU
+    work on several chains at once.
+    """
+    segments, length, race_length, max_ticks = lv[7], lv[8], lv[9], lv[10]
+    for a in range(n):
+        if not flag[a, ALIVE]:
+            continue
+        steer = np.float64(out[0, a])
+        throttle = np.float64(out[1, a])
+        count[a, TICK] += 1
+        if not (np.isfinite(steer) and np.isfinite(throttle)):
+            flag[a, ALIVE] = False
+            continue
+        steer = min(max(steer, -1.0), 1.0)
+        throttle = min(max(throttle, -1.0), 1.0)
+        accel = throttle * ACCELERATION if throttle >= 0.0 else throttle * BRAKING
+        v = real[a, SPEED] + accel * DT
+        v -= DRAG * v * DT
+        v = min(max(v, 0.0), MAX_SPEED)
+        turn = min(STEER_RATE, LATERAL_GRIP / max(v, 1e-9)) * min(v / GRIP_SPEED, 1.0)
+        h = real[a, HEADING] + steer * turn * DT
+        ch = np.cos(h)
+        sh = np.sin(h)
+        real[a, SPEED] = v
+        real[a, HEADING] = h
+        x = real[a, X] + v * ch * DT
+        y = real[a, Y] + v * sh * DT
+        real[a, X] = x
+        real[a, Y] = y
+        pose[a, POSE_COS] = ch
+        pose[a, POSE_SIN] = sh
+        pose[a, POSE_CLEARANCE] = clearance_at(lv, x, y)
+    n_segments = segments.shape[0] - 4
+    for a in range(n):
+        if not flag[a, ALIVE]:
+            continue
+        if pose[a, POSE_CLEARANCE] < CAR_RADIUS:
+            flag[a, ALIVE] = False
+            continue
+        tick = count[a, TICK]
+        k, t = locate(segments, count[a, SEGMENT], real[a, X], real[a, Y])
+        count[a, SEGMENT] = k
+        along = (k + t) * (length / n_segments)
+        delta = along - real[a, ALONG]
+        if delta > 0.5 * length:
+            delta -= length
+        elif delta < -0.5 * length:
+            delta += length
+        real[a, ALONG] = along
+        real[a, PROGRESS] += delta
+        best = max(real[a, BEST], real[a, PROGRESS])
+        real[a, BEST] = best
+        if best >= real[a, NEXT_CHECKPOINT]:
+            real[a, NEXT_CHECKPOINT] = (np.floor(best / CHECKPOINT) + 1.0) * CHECKPOINT
+            count[a, LAST_CHECKPOINT_TICK] = tick
+        if best >= race_length:
+            flag[a, FINISHED] = True
+            flag[a, ALIVE] = False
+            real[a, FITNESS] = race_length / length + 1.0 - tick / max_ticks
+            continue
+        real[a, FITNESS] = best / length
+        if tick - count[a, LAST_CHECKPOINT_TICK] >= STALL_TICKS or tick >= max_ticks:
+            flag[a, ALIVE] = False
+
+
+@intrinsic
+def _fetch_add(typingctx, counter, delta):
+    """counter[0] += delta, atomically, returning the old value (int64 counter, int delta).
+
+    numba has no atomics on the CPU; this is the one instruction the rollout's shared queue
+    needs. numba does not see it write `counter`: read the counter with it too.
+    """
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and isinstance(delta, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        step = context.cast(builder, args[1], signature.args[1], types.int64)
+        return builder.atomic_rmw("add", array.data, step, "monotonic")
+
+    return types.int64(counter, delta), codegen
+
+
+@njit(cache=True, inline="always")
+def _copy_car(dst, i, src, j):
+    """Car j of `src` into place i of `dst`, both (real, count, flag, pose, car) tuples."""
+    dst[0][i, :] = src[0][j, :]
+    dst[1][i, :] = src[1][j, :]
+    dst[2][i, :] = src[2][j, :]
+    dst[3][i, :] = src[3][j, :]
+    dst[4][i] = src[4][j]
+
+
+@njit(cache=True)
+def _cars(n):
+    """Room for n cars as `_copy_car` moves them: (real, count, flag, pose, car)."""
+    return (np.empty((n, N_REAL)), np.empty((n, N_COUNT), dtype=np.int64),
+            np.empty((n, N_FLAG), dtype=np.bool_), np.empty((n, N_POSE)), np.empty(n, dtype=np.int64))
+
+
+def rollout_kernel(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks):
+    """Run every car to the end of its run; outputs per car as in `Outcome`.
+
+    Runs `_rollout` with one worker per thread; the thread count is read here because numba
+    cannot cache a kernel that asks for it.
+    """
+    _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks,
+             min(get_num_threads(), fitness.shape[0]))
 
 
 @njit(cache=True, parallel=True)
-def rollout_kernel(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks):
-    """Run every car to the end of its run, in blocks; outputs per car as in `Outcome`."""
+def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks, n_workers):
+    """`rollout_kernel` with n_workers workers.
+
+    Each worker drives a pool of lanes: BLOCK for dense networks, whose forward pass is
+    vectorised over lanes, one for graph networks, whose forward pass runs a network at a time
+    anyway. Running cars stay packed in the first lanes, with their weights beside them in a
+    local copy, so sensing, the forward pass and moving touch only running cars: when a car
+    stops, the last lane moves into its place, and free lanes take the next car.
+
+    Cars are taken one by one from a shared queue, so the workers stay equally busy while it
+    lasts. After it, a few long runs can keep one worker going alone; so when a worker runs
+    out of cars the others park theirs, and the parked cars are dealt out afresh (worker w
+    resumes parked cars w, w + n_workers, ...) until none is left. The cars do not interact,
+    so which worker runs a car, and when, changes nothing.
+    """
+    weights_t = net[1]
+    dense = net[0] == KIND_DENSE
+    lanes = BLOCK if dense else 1
     n = fitness.shape[0]
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for blk in prange(n_blocks):
-        a0 = blk * BLOCK
-        nb = min(BLOCK, n - a0)
-        real = np.zeros((BLOCK, N_REAL))
-        count = np.zeros((BLOCK, N_COUNT), dtype=np.int64)
-        flag = np.zeros((BLOCK, N_FLAG), dtype=np.bool_)
-        for b in range(nb):
-            real[b, X] = start_x
-            real[b, Y] = start_y
-            real[b, HEADING] = start_heading
-            flag[b, ALIVE] = True
-        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-        rays = np.zeros((3, N_RAYS))
-        out = np.zeros((2, BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
-        n_alive = nb
-        while n_alive > 0:
-            for b in range(nb):
-                if flag[b, ALIVE]:
-                    sense(lv, real, b, x, b, rays)
-            forward_block(net, a0, nb, x[:N_INPUTS], out, buf_a, buf_b)
-            for b in range(nb):
-                if flag[b, ALIVE]:
-                    advance(lv, real, count, flag, b, out[0, b], out[1, b])
+    start_cos = np.cos(start_heading)
+    start_sin = np.sin(start_heading)
+    start_clearance = clearance_at(lv, start_x, start_y)
+    queue = np.zeros(1, dtype=np.int64)  # the next car to start
+    resumed = _cars(n)
+    n_resumed = 0
+    parked = _cars(n)
+    while True:
+        n_parked = np.zeros(1, dtype=np.int64)
+        ran_out = np.zeros(1, dtype=np.int64)  # workers that ran out of cars in this round
+        for worker in prange(n_workers):
+            held = _cars(lanes)
+            real, count, flag, pose, car = held
+            local_weights = np.empty((weights_t.shape[0] if dense else 0, lanes), dtype=np.float32)
+            lane_net = (net[0], local_weights) + net[2:]
+            x = np.zeros((max(N_INPUTS, width), lanes), dtype=np.float32)
+            out = np.zeros((2, lanes), dtype=np.float32)
+            buf_a = np.zeros((width, lanes), dtype=np.float32)
+            buf_b = np.zeros((width, lanes), dtype=np.float32)
+            rays = np.empty((5, lanes * N_RAYS))
+            work = np.empty(lanes * N_RAYS, dtype=np.uint64)
+            next_resumed = np.int64(worker)  # a prange index may be unsigned, and unsigned + int is float
+            queue_empty = False
+            running = 0
+            ran = False
+            while True:
+                while running < lanes:
+                    b = running
+                    if next_resumed < n_resumed:
+                        _copy_car(held, b, resumed, next_resumed)
+                        next_resumed += n_workers
+                    elif queue_empty:
+                        break
+                    else:
+                        c = _fetch_add(queue, 1)
+                        if c >= n:
+                            queue_empty = True
+                            break
+                        real[b, :] = 0.0
+                        real[b, X] = start_x
+                        real[b, Y] = start_y
+                        real[b, HEADING] = start_heading
+                        count[b, :] = 0
+                        flag[b, ALIVE] = True
+                        flag[b, FINISHED] = False
+                        pose[b, POSE_COS] = start_cos
+                        pose[b, POSE_SIN] = start_sin
+                        pose[b, POSE_CLEARANCE] = start_clearance
+                        car[b] = c
+                    if dense:
+                        local_weights[:, b] = weights_t[:, car[b]]
+                    running += 1
+                if running == 0:
+                    if ran:
+                        _fetch_add(ran_out, 1)
+                    break
+                if _fetch_add(ran_out, 0) > 0:
+                    for b in range(running):
+                        _copy_car(parked, _fetch_add(n_parked, 1), held, b)
+                    while next_resumed < n_resumed:
+                        _copy_car(parked, _fetch_add(n_parked, 1), resumed, next_resumed)
+                        next_resumed += n_workers
+                    break
+                ran = True
+                sense(lv, real, pose, running, x, rays, work)
+                forward_block(lane_net, 0 if dense else car[0], running, x[:N_INPUTS], out, buf_a, buf_b)
+                advance(lv, real, count, flag, out, pose, running)
+                # Downwards, so that the lane moved into a stopped one is one already looked at.
+                for b in range(running - 1, -1, -1):
                     if not flag[b, ALIVE]:
-                        n_alive -= 1
-        for b in range(nb):
-            fitness[a0 + b] = real[b, FITNESS]
-            finished[a0 + b] = flag[b, FINISHED]
-            ticks[a0 + b] = count[b, TICK]
+                        c = car[b]
+                        fitness[c] = real[b, FITNESS]
+                        finished[c] = flag[b, FINISHED]
+                        ticks[c] = count[b, TICK]
+                        running -= 1
+                        if b != running:
+                            _copy_car(held, b, held, running)
+                            if dense:
+                                local_weights[:, b] = local_weights[:, running]
+        n_resumed = _fetch_add(n_parked, 0)  # a plain read could be moved before the workers
+        if n_resumed == 0:
+            break
+        resumed, parked = parked, resumed
 
 
 @njit(cache=True, parallel=True)
 def observe_kernel(lv, real, flag, obs):
     """obs: float32[n, N_INPUTS] of the running cars (rows of stopped cars are left alone)."""
-    xt = obs.T
-    for a in prange(real.shape[0]):
-        if flag[a, ALIVE]:
-            sense(lv, real, a, xt, a, np.empty((3, N_RAYS)))
+    n = real.shape[0]
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        a0 = blk * BLOCK
+        rows = np.empty(BLOCK, dtype=np.int64)
+        cars = np.empty((BLOCK, N_REAL))
+        pose = np.empty((BLOCK, N_POSE))
+        m = 0
+        for a in range(a0, min(a0 + BLOCK, n)):
+            if flag[a, ALIVE]:
+                rows[m] = a
+                cars[m, :] = real[a, :]
+                pose[m, POSE_COS] = np.cos(real[a, HEADING])
+                pose[m, POSE_SIN] = np.sin(real[a, HEADING])
+                pose[m, POSE_CLEARANCE] = clearance_at(lv, real[a, X], real[a, Y])
+                m += 1
+        x = np.empty((N_INPUTS, BLOCK), dtype=np.float32)
+        sense(lv, cars, pose, m, x, np.empty((5, BLOCK * N_RAYS)), np.empty(BLOCK * N_RAYS, dtype=np.uint64))
+        for i in range(m):
+            for k in range(N_INPUTS):
+                obs[rows[i], k] = x[k, i]
 
 
 @njit(cache=True, parallel=True)
 def step_kernel(lv, real, count, flag, outputs):
     """One tick for every running car; outputs: float32[n, 2] (steer, throttle)."""
-    for a in prange(real.shape[0]):
-        if flag[a, ALIVE]:
-            advance(lv, real, count, flag, a, outputs[a, 0], outputs[a, 1])
+    n = real.shape[0]
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        a0 = blk * BLOCK
+        a1 = min(a0 + BLOCK, n)
+        pose = np.empty((a1 - a0, N_POSE))  # `advance` leaves it for a `sense` that does not follow here
+        advance(lv, real[a0:a1], count[a0:a1], flag[a0:a1], outputs[a0:a1].T, pose, a1 - a0)

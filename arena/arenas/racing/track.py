@@ -118,7 +118,11 @@ def find_problem(centre: np.ndarray, width: np.ndarray, length: float):
 
 @njit(cache=True)
 def _rasterise(centre, half, origin_x, origin_y, cell, nx, ny, clearance):
-    """clearance[iy, ix] = max over segments of (half-width - distance to the segment), >= 0."""
+    """clearance[iy, ix] = max over segments of (half-width - distance to the segment).
+
+    Negative off the track, down to -reach: only segments within reach of a cell are measured,
+    which is enough to be exact for every cell near a wall.
+    """
     n = centre.shape[0]
     reach = half.max() + cell
     best = np.full((ny, nx), np.inf)
@@ -147,11 +151,15 @@ def _rasterise(centre, half, origin_x, origin_y, cell, nx, ny, clearance):
                     best_half[iy, ix] = half[i] + t * (half[j] - half[i])
     for iy in range(ny):
         for ix in range(nx):
-            clearance[iy, ix] = max(best_half[iy, ix] - best[iy, ix], 0.0)
+            clearance[iy, ix] = max(best_half[iy, ix] - best[iy, ix], -reach)
 
 
 def clearance_grid(centre: np.ndarray, width: np.ndarray, cell: float):
-    """(clearance float64[ny, nx], origin (x, y)) covering the track with a margin."""
+    """(clearance float64[ny, nx], origin (x, y)) covering the track with a margin.
+
+    Signed, so that bilinear interpolation stays exact up to the wall: a field clamped at 0
+    bends there, and rays crawl into walls in many small steps.
+    """
     half = 0.5 * width
     margin = half.max() + 4 * cell
     lo = centre.min(axis=0) - margin
@@ -160,3 +168,16 @@ def clearance_grid(centre: np.ndarray, width: np.ndarray, cell: float):
     grid = np.zeros((ny, nx))
     _rasterise(centre, half, float(lo[0]), float(lo[1]), cell, nx, ny, grid)
     return grid, (float(lo[0]), float(lo[1]))
+
+
+def segment_table(centre: np.ndarray) -> np.ndarray:
+    """float64[n + 4, 5]: (x, y, dx, dy, 1 / (dx^2 + dy^2)) of centreline segments -2 .. n + 1.
+
+    Segment k runs from sample k to sample k + 1, indices wrapping round the lap; rows k .. k + 4
+    hold segments k - 2 .. k + 2, so the neighbours of any segment are consecutive rows.
+    """
+    n = centre.shape[0]
+    index = np.arange(-2, n + 2) % n
+    start = centre[index]
+    delta = centre[(index + 1) % n] - start
+    return np.column_stack([start, delta, 1.0 / (delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1])])
