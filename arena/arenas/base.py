@@ -1,6 +1,6 @@
 """What every arena provides, and the outcome of evaluating a batch of brains in it."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +21,6 @@ class Outcome:
     fitness: dict
     finished: dict
     ticks: np.ndarray
-    behaviour: dict = field(default_factory=dict)
-
-    @staticmethod
-    def concat(parts) -> "Outcome":
-        """One Outcome from the Outcomes of consecutive chunks of a batch."""
-        first = parts[0]
-        return Outcome(
-            {r: np.concatenate([p.fitness[r] for p in parts]) for r in first.fitness},
-            {r: np.concatenate([p.finished[r] for p in parts]) for r in first.finished},
-            np.concatenate([p.ticks for p in parts]),
-            {r: np.concatenate([p.behaviour[r] for p in parts]) for r in first.behaviour},
-        )
 
 
 class Arena:

@@ -74,13 +74,6 @@ class NetBatch:
         sizes = np.diff(self.node_offset)
         return int(max(sizes.max(initial=0), self.n_inputs, self.n_outputs))
 
-    def select(self, index) -> "NetBatch":
-        """A NetBatch of the networks at `index` (int array), in that order."""
-        index = np.asarray(index, dtype=np.int64)
-        if self.kind == KIND_DENSE:
-            return _dense(self, np.ascontiguousarray(self.weights_t[:, index]))
-        raise NotImplementedError("select on graph NetBatches comes with NEAT")
-
 
 def _empty(dtype, ndim=1):
     return np.zeros((0,) * ndim, dtype=dtype)
