@@ -1,3 +1,34 @@
 """Neuroarena: neuroevolving agents in arcade arenas."""
 
+import hashlib
+import os
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+
+def source_digest(package: Path) -> str:
+    """A hash of every .py file under `package` (names and contents), 16 hex digits."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _key_numba_cache_to_sources() -> None:
+    """Point numba's on-disk cache at a folder named by a hash of this package's sources.
+
+    numba invalidates a cached kernel only when the kernel's own file changes, not when a
+    function it inlines from another module (the network forward) or a constant it froze
+    (arena params) changes: an edit there silently kept running the old machine code. With
+    the folder keyed to every source file, any edit compiles afresh. Must run before numba is
+    imported, because numba reads NUMBA_CACHE_DIR once; a user's own setting wins.
+    """
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "neuroarena" / "numba"
+    os.environ["NUMBA_CACHE_DIR"] = str(base / source_digest(Path(__file__).resolve().parent))
+
+
+_key_numba_cache_to_sources()
