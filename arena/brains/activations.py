@@ -18,8 +18,9 @@ IDENTITY = 0
 SIGMOID = 1
 TANH = 2
 RELU = 3
+NEAT_SIGMOID = 4  # the NEAT paper's steepened sigmoid, 1 / (1 + exp(-4.9 x))
 
-CODES = {"identity": IDENTITY, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
+CODES = {"identity": IDENTITY, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "neat_sigmoid": NEAT_SIGMOID}
 NAMES = {code: name for name, code in CODES.items()}
 
 _f = np.float32
@@ -36,6 +37,7 @@ _B2 = _f(2.26843463243900e-03)
 _B4 = _f(1.18534705686654e-04)
 _B6 = _f(1.19825839466702e-06)
 _HALF = _f(0.5)
+_NEAT_SLOPE = _f(2.45)  # 4.9 / 2: sigmoid(4.9 x) = 0.5 + 0.5 tanh(2.45 x)
 _ZERO = _f(0.0)
 
 
@@ -76,6 +78,8 @@ def activate(x, code):
         return tanh32(x)
     if code == RELU:
         return _ZERO if x <= _ZERO else x
+    if code == NEAT_SIGMOID:
+        return _HALF + _HALF * tanh32(_NEAT_SLOPE * x)
     return x
 
 
@@ -92,6 +96,9 @@ def activate_row(row, n, code):
         for b in range(n):
             v = row[b]
             row[b] = _ZERO if v <= _ZERO else v
+    elif code == NEAT_SIGMOID:
+        for b in range(n):
+            row[b] = _HALF + _HALF * tanh32(_NEAT_SLOPE * row[b])
 
 
 def tanh_numpy(x: np.ndarray) -> np.ndarray:
@@ -119,4 +126,6 @@ def activate_numpy(x: np.ndarray, code: int) -> np.ndarray:
         return tanh_numpy(x)
     if code == RELU:
         return np.where(x <= _ZERO, _ZERO, x)
+    if code == NEAT_SIGMOID:
+        return _HALF + _HALF * tanh_numpy(_NEAT_SLOPE * x)
     return x

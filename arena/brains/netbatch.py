@@ -4,9 +4,11 @@ Two layouts share one set of arrays, so a kernel compiled once runs either:
 
 - dense (fixed MLPs): the genomes transposed to `float32[genome_size, P]`, so that in the
   forward pass the agents are the innermost, contiguous axis and the loops vectorise;
-- graph (any acyclic network, e.g. NEAT): per network, input nodes first, then the other
-  nodes in evaluation order, each with a bias, an activation code and its incoming
-  connections (`conn_src` local node indices, `conn_w` weights).
+- graph (any network, e.g. NEAT): per network, input nodes first, then the other nodes in
+  evaluation order, each with a bias, an activation code and its incoming connections
+  (`conn_src` local node indices, `conn_w` weights). A recurrent graph also has
+  `node_state`, every node's last value, kept from one tick to the next: a connection from a
+  node evaluated later in the order reads that node's value of the previous tick.
 
 Unused arrays are empty, with fixed dtypes, so every NetBatch has the same numba type.
 """
@@ -49,9 +51,16 @@ class NetBatch:
     conn_w: np.ndarray  # float32[total_connections]
     node_offset: np.ndarray  # int32[size + 1], first node of each network
     output_index: np.ndarray  # int32[size, n_outputs], local index of each output node
+    recurrent: bool = False  # whether node values persist between ticks (in `node_state`)
 
     def arrays(self) -> tuple:
-        """The tuple that numba kernels take (see `forward_block`)."""
+        """The tuple that numba kernels take (see `forward_block`).
+
+        A recurrent batch gets a fresh zeroed `node_state` each call: one rollout, one memory.
+        """
+        node_state = _empty(_F32)
+        if self.recurrent:
+            node_state = np.zeros(self.node_act.shape[0], dtype=_F32)
         return (
             np.int64(self.kind),
             self.weights_t,
@@ -65,6 +74,7 @@ class NetBatch:
             self.conn_w,
             self.node_offset,
             self.output_index,
+            node_state,
         )
 
     def scratch_width(self) -> int:
@@ -156,8 +166,7 @@ def forward_block(net, a0, nb, x, out, buf_a, buf_b):
     lets LLVM drop numba's negative-index handling and vectorise the loops over agents
     (a call and an offset index made this 30 to 70 times slower).
     """
-    (kind, weights_t, layer_sizes, layer_offsets, layer_acts,
-     node_act, node_bias, node_conn_start, conn_src, conn_w, node_offset, output_index) = net
+    kind, weights_t, layer_sizes, layer_offsets, layer_acts = net[:5]
     if kind == KIND_DENSE:
         n_layers = layer_sizes.shape[0] - 1
         cur = x
@@ -181,19 +190,37 @@ def forward_block(net, a0, nb, x, out, buf_a, buf_b):
         return
     values = buf_a[:, 0]  # one network at a time: a column of scratch is enough
     for b in range(nb):
-        a = a0 + b
-        base = node_offset[a]
-        n_nodes = node_offset[a + 1] - base
-        for k in range(x.shape[0]):
-            values[k] = x[k, b]
-        for k in range(x.shape[0], n_nodes):
-            n = base + k
-            total = node_bias[n]
-            for c in range(node_conn_start[n], node_conn_start[n + 1]):
-                total += conn_w[c] * values[conn_src[c]]
-            values[k] = activate(total, node_act[n])
-        for j in range(out.shape[0]):
-            out[j, b] = values[output_index[a, j]]
+        forward_graph_one(net, a0 + b, x, b, out, values)
+
+
+@njit(cache=True, inline="always")
+def forward_graph_one(net, a, x, col, out, values):
+    """Run graph network `a` of `net` on inputs x[:, col], writing out[:, col].
+
+    values: float32[>= the network's node count] scratch. For kernels whose lanes hold
+    networks in any order (a graph network runs alone anyway).
+    """
+    node_act, node_bias, node_conn_start, conn_src, conn_w, node_offset, output_index, node_state = net[5:]
+    n_in = x.shape[0]
+    base = node_offset[a]
+    n_nodes = node_offset[a + 1] - base
+    for k in range(n_in):
+        values[k] = x[k, col]
+    recurrent = node_state.shape[0] > 0
+    if recurrent:
+        for k in range(n_in, n_nodes):
+            values[k] = node_state[base + k]
+    for k in range(n_in, n_nodes):
+        n = base + k
+        total = node_bias[n]
+        for c in range(node_conn_start[n], node_conn_start[n + 1]):
+            total += conn_w[c] * values[conn_src[c]]
+        values[k] = activate(total, node_act[n])
+    if recurrent:
+        for k in range(n_in, n_nodes):
+            node_state[base + k] = values[k]
+    for j in range(out.shape[0]):
+        out[j, col] = values[output_index[a, j]]
 
 
 @njit(cache=True, parallel=True)
@@ -216,11 +243,15 @@ def _forward_batch(net, inputs, outputs, width):
                 outputs[a0 + b, j] = out[j, b]
 
 
-def forward(net: NetBatch, inputs: np.ndarray) -> np.ndarray:
-    """Batched forward: float32[P, n_outputs] from `inputs` float32[P, n_inputs], row a by net a."""
+def forward(net: NetBatch, inputs: np.ndarray, arrays=None) -> np.ndarray:
+    """Batched forward: float32[P, n_outputs] from `inputs` float32[P, n_inputs], row a by net a.
+
+    arrays: a `net.arrays()` tuple kept across calls, so a recurrent batch remembers its last
+    tick; by default each call starts from a zero state.
+    """
     inputs = np.ascontiguousarray(inputs, dtype=_F32)
     if inputs.shape != (net.size, net.n_inputs):
         raise ValueError(f"inputs of shape {inputs.shape}, expected {(net.size, net.n_inputs)}")
     outputs = np.empty((net.size, net.n_outputs), dtype=_F32)
-    _forward_batch(net.arrays(), inputs, outputs, net.scratch_width())
+    _forward_batch(net.arrays() if arrays is None else arrays, inputs, outputs, net.scratch_width())
     return outputs

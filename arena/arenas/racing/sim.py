@@ -25,7 +25,7 @@ from arena.arenas.racing.state import (
     ALIVE, ALONG, BEST, FINISHED, FITNESS, HEADING, LAST_CHECKPOINT_TICK, NEXT_CHECKPOINT,
     PROGRESS, SEGMENT, SPEED, TICK, X, Y, N_REAL, N_COUNT, N_FLAG,
 )
-from arena.brains.netbatch import BLOCK, KIND_DENSE, forward_block
+from arena.brains.netbatch import BLOCK, KIND_DENSE, forward_block, forward_graph_one
 
 N_INPUTS = PARAMS.n_rays + 1
 _offsets = np.linspace(-PARAMS.ray_spread / 2, PARAMS.ray_spread / 2, PARAMS.n_rays)
@@ -319,11 +319,11 @@ def rollout_kernel(lv, start_x, start_y, start_heading, net, width, fitness, fin
 def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks, n_workers):
     """`rollout_kernel` with n_workers workers.
 
-    Each worker drives a pool of lanes: BLOCK for dense networks, whose forward pass is
-    vectorised over lanes, one for graph networks, whose forward pass runs a network at a time
-    anyway. Running cars stay packed in the first lanes, with their weights beside them in a
-    local copy, so sensing, the forward pass and moving touch only running cars: when a car
-    stops, the last lane moves into its place, and free lanes take the next car.
+    Each worker drives a pool of BLOCK lanes. Running cars stay packed in the first lanes, so
+    sensing (vectorised over lanes), the forward pass and moving touch only running cars: when
+    a car stops, the last lane moves into its place, and free lanes take the next car. Dense
+    networks keep their weights beside their lanes in a local copy, so their forward pass is
+    vectorised over lanes too; graph networks run one lane at a time, each its own network.
 
     Cars are taken one by one from a shared queue, so the workers stay equally busy while it
     lasts. After it, a few long runs can keep one worker going alone; so when a worker runs
@@ -333,7 +333,7 @@ def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished,
     """
     weights_t = net[1]
     dense = net[0] == KIND_DENSE
-    lanes = BLOCK if dense else 1
+    lanes = BLOCK
     n = fitness.shape[0]
     start_cos = np.cos(start_heading)
     start_sin = np.sin(start_heading)
@@ -354,6 +354,7 @@ def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished,
             out = np.zeros((2, lanes), dtype=np.float32)
             buf_a = np.zeros((width, lanes), dtype=np.float32)
             buf_b = np.zeros((width, lanes), dtype=np.float32)
+            values = np.zeros(width, dtype=np.float32)
             rays = np.empty((5, lanes * N_RAYS))
             work = np.empty(lanes * N_RAYS, dtype=np.uint64)
             next_resumed = np.int64(worker)  # a prange index may be unsigned, and unsigned + int is float
@@ -400,7 +401,11 @@ def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished,
                     break
                 ran = True
                 sense(lv, real, pose, running, x, rays, work)
-                forward_block(lane_net, 0 if dense else car[0], running, x[:N_INPUTS], out, buf_a, buf_b)
+                if dense:
+                    forward_block(lane_net, 0, running, x[:N_INPUTS], out, buf_a, buf_b)
+                else:
+                    for b in range(running):
+                        forward_graph_one(net, car[b], x[:N_INPUTS], b, out, values)
                 advance(lv, real, count, flag, out, pose, running)
                 # Downwards, so that the lane moved into a stopped one is one already looked at.
                 for b in range(running - 1, -1, -1):
