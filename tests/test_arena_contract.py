@@ -22,7 +22,7 @@ def test_contract_on_every_level(name, registry, levels):
 def test_contract_with_evolved_drivers(name, registry, levels):
     """Random brains crash early; evolved ones reach the finish, where the rules differ."""
     arena = registry[name]
-    level = levels[name][0]
+    level = arena.short_level(levels[name][0])  # the level check_arena steps through
     role = arena.spec.roles[0]
     spec = MLPSpec.for_role(role)
     ga = GA(preset("default", 64), spec.genome_size, seed=1)
@@ -49,3 +49,19 @@ def test_rollout_is_deterministic_and_independent_of_batch(name, registry, level
     assert np.array_equal(whole.fitness[role.name], again.fitness[role.name])
     assert np.array_equal(whole.fitness[role.name][37:101], part.fitness[role.name])
     assert np.array_equal(whole.ticks[37:101], part.ticks)
+
+
+@pytest.mark.parametrize("name", ARENAS)
+def test_graph_networks_drive_exactly_like_dense_ones(name, registry, levels):
+    """The kernels' graph path (NEAT networks) against their dense path, on the same MLPs."""
+    from arena.brains.netbatch import compile_mlp_graph
+
+    arena = registry[name]
+    level = arena.short_level(levels[name][0])
+    role = arena.spec.roles[0]
+    spec = MLPSpec.for_role(role)
+    genomes = spec.random_genomes(np.random.default_rng(8), 100)
+    dense = arena.rollout(level, {role.name: compile_mlp(spec, genomes)}, None)
+    graph = arena.rollout(level, {role.name: compile_mlp_graph(spec, genomes)}, None)
+    assert np.array_equal(dense.fitness[role.name], graph.fitness[role.name])
+    assert np.array_equal(dense.ticks, graph.ticks)

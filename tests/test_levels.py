@@ -2,6 +2,7 @@
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arena.arenas.cartpole import level as cartpole_level
 from arena.arenas.racing import level as racing_level
 from arena.arenas.tunnel import level as tunnel_level
 from arena.core.errors import LevelError
@@ -34,7 +36,9 @@ def test_generated_tunnels_are_deterministic_and_harder():
 
 
 @pytest.mark.parametrize("module,make", [(tunnel_level, lambda: tunnel_level.generate(5)),
-                                         (racing_level, lambda: racing_level.generate(5))])
+                                         (racing_level, lambda: racing_level.generate(5)),
+                                         (cartpole_level, lambda: cartpole_level.generate(5)),
+                                         (cartpole_level, lambda: cartpole_level.builtin()[2])])
 def test_round_trip(module, make, tmp_path):
     level = make()
     module.save(level, tmp_path / "x.json")
@@ -94,7 +98,7 @@ def test_bad_tunnel_levels(top0, message, tmp_path):
         tunnel_level.load(path)
 
 
-@pytest.mark.parametrize("loader", [tunnel_level.load, racing_level.load])
+@pytest.mark.parametrize("loader", [tunnel_level.load, racing_level.load, cartpole_level.load])
 @pytest.mark.parametrize("content", [b"", b"\x00\xff\xfe", b"{", b"[1, 2]", b'{"format": "arena.level"}', b"NaN"])
 def test_junk_files(loader, content, tmp_path):
     path = tmp_path / "junk.json"
@@ -103,7 +107,7 @@ def test_junk_files(loader, content, tmp_path):
         loader(path)
 
 
-@pytest.mark.parametrize("loader", [tunnel_level.load, racing_level.load])
+@pytest.mark.parametrize("loader", [tunnel_level.load, racing_level.load, cartpole_level.load])
 def test_missing_file(loader, tmp_path):
     with pytest.raises(LevelError, match="not found"):
         loader(tmp_path / "nope.json")
@@ -144,3 +148,65 @@ def test_random_geometry_is_accepted_or_refused_cleanly(points, width):
         assert "geometry.json" in str(exc)
     else:
         assert level.length > 0 and level.clearance.max() >= 0.5 * width - 1.0
+
+
+def cartpole_data(**change):
+    data = {"format": "arena.level", "version": 1, "arena": "cartpole", "poles": 2, "velocities": True,
+            "max_steps": 1000, "failure_angle_deg": 36, "initial_state": [0, 0, 0.07, 0, 0, 0],
+            "half_lengths": [0.5, 0.05], "perturbation": 0.0, "fitness": "steps"}
+    data.update(change)
+    return data
+
+
+def test_a_cartpole_level_needs_only_its_pole_count(tmp_path):
+    path = tmp_path / "minimal.json"
+    path.write_text(json.dumps({"format": "arena.level", "version": 1, "arena": "cartpole", "poles": 2}))
+    level = cartpole_level.load(path)
+    assert level == replace(cartpole_level.builtin()[1], name="minimal")  # the NEAT benchmark
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(version=2), "version 2"),
+    (dict(arena="tunnel"), "for arena 'tunnel'"),
+    (dict(poles=3), "'poles'"),
+    (dict(poles=2.0), "'poles' must be a whole number"),
+    (dict(poles=None), "'poles'"),
+    (dict(velocities=1), "'velocities' must be true or false"),
+    (dict(max_steps=0), "'max_steps'"),
+    (dict(max_steps=10**9), "'max_steps'"),
+    (dict(max_steps=1e3), "'max_steps' must be a whole number"),
+    (dict(failure_angle_deg=0), "'failure_angle_deg'"),
+    (dict(failure_angle_deg=91), "'failure_angle_deg'"),
+    (dict(failure_angle_deg="36"), "'failure_angle_deg'"),
+    (dict(initial_state=[0, 0, 0.07]), "'initial_state' must be a list of 6"),
+    (dict(initial_state=[0, 0, 0.07, 0, 0, None]), "'initial_state'"),
+    (dict(initial_state=[0, 0, 1.0, 0, 0, 0]), "beyond the failure angle"),
+    (dict(initial_state=[-3, 0, 0, 0, 0, 0]), "off the track"),
+    (dict(half_lengths=[0.5]), "'half_lengths' must be a list of 2"),
+    (dict(half_lengths=[0.5, 50]), "'half_lengths' has 50"),
+    (dict(perturbation=-0.1), "'perturbation'"),
+    (dict(perturbation=2), "'perturbation'"),
+    (dict(fitness="gruau2"), "'fitness' must be one of 'steps', 'gruau'"),
+    (dict(name=7), "'name'"),
+    (dict(max_step=100), "unknown field 'max_step'"),
+    (dict(poles=1), "'half_lengths' must be a list of 1"),
+])
+def test_bad_cartpole_levels_name_the_problem(change, message, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(cartpole_data(**change)))
+    with pytest.raises(LevelError) as err:
+        cartpole_level.load(path)
+    assert str(path) in str(err.value) and message in str(err.value) and "\n" not in str(err.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=json_values, key=st.sampled_from(
+    ["poles", "velocities", "max_steps", "failure_angle_deg", "initial_state", "half_lengths", "perturbation",
+     "fitness", "name", "version", "arena", "extra"]))
+def test_fuzzed_cartpole_fields_raise_only_level_errors(value, key):
+    path = FUZZ_DIR / "cartpole.json"
+    path.write_text(json.dumps(cartpole_data(**{key: value})))
+    try:
+        cartpole_level.load(path)
+    except LevelError as exc:
+        assert "cartpole.json" in str(exc) and "\n" not in str(exc)

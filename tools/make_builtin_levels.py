@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.arenas.cartpole import level as cartpole_level
 from arena.arenas.racing import level as racing_level
 from arena.arenas.tunnel import level as tunnel_level
 
@@ -39,6 +40,9 @@ def main():
         level = racing_level.build(name, points, width, 1, name)
         racing_level.save(level, LEVELS / "racing" / f"{name}.json")
         print(f"{name}: {level.length:.0f} m, {points.shape[0]} control points")
+    for level in cartpole_level.builtin():
+        cartpole_level.save(level, LEVELS / "cartpole" / f"{level.name}.json")
+        print(f"{level.name}: {level.poles} pole(s), {level.max_steps} ticks, fitness {level.fitness}")
 
 
 if __name__ == "__main__":

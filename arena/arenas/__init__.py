@@ -6,7 +6,7 @@ from arena.core.errors import UnknownArenaError
 from arena.core.registry import Registry
 
 REGISTRY = Registry("arena", UnknownArenaError)
-_BUILTIN = ("tunnel", "racing")
+_BUILTIN = ("tunnel", "racing", "cartpole")
 
 
 def load_all() -> Registry:
