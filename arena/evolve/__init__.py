@@ -1,1 +1,3 @@
-"""Evolution strategies with an ask/tell interface; all state is arrays and plain data."""
+"""Search strategies (ask/tell): the GA, NEAT."""
+
+MAX_POPULATION = 1_000_000  # genomes per generation: far beyond any use, far below exhausting memory

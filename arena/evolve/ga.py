@@ -8,11 +8,13 @@ The random numbers of generation g come from their own stream (`seeding.rng(seed
 g)`), so the state needs no RNG state to be saved and any generation can be rebuilt exactly.
 """
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from arena.core.errors import UsageError
+from arena.core.settings import settings_from_dict
+from arena.evolve import MAX_POPULATION
 from arena.core.seeding import STREAM_INIT, STREAM_STRATEGY, rng
 
 SELECTIONS = ("tournament", "truncation", "rank_exponential")
@@ -37,7 +39,7 @@ class GAParams:
 
     def __post_init__(self):
         checks = [
-            (self.population_size >= 2, "population size must be at least 2"),
+            (2 <= self.population_size <= MAX_POPULATION, f"population size must be from 2 to {MAX_POPULATION}"),
             (self.selection in SELECTIONS, f"selection must be one of {', '.join(SELECTIONS)}"),
             (self.mutation in MUTATIONS, f"mutation must be one of {', '.join(MUTATIONS)}"),
             (self.tournament_size >= 1, "tournament size must be at least 1"),
@@ -58,11 +60,7 @@ class GAParams:
 
     @classmethod
     def from_dict(cls, data: dict) -> "GAParams":
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise UsageError(f"GA settings: unknown fields {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return settings_from_dict(cls, data, "GA settings")
 
 
 PRESETS = {

@@ -1,0 +1,1 @@
+"""NEAT genomes: padded arrays, numba operators, compilation to NetBatch."""

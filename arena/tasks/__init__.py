@@ -1,0 +1,1 @@
+"""Benchmark tasks that are not arenas: no level, no live play, just a fitness function."""
