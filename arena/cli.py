@@ -8,6 +8,8 @@ from arena.core.cli import OneLineParser, run_guarded
 from arena.core.errors import UsageError
 
 PROG = "arena"
+NEAT_PRESETS = ("paper", "xor")  # kept in step with arena.evolve.neat.PRESETS (tested)
+_TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "out")
 
 
 def _positive_int(text):
@@ -17,6 +19,16 @@ def _positive_int(text):
         raise _type_error(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise _type_error(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise _type_error(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise _type_error(f"expected a number of at least 0, got {value}")
     return value
 
 
@@ -55,16 +67,21 @@ def build_parser() -> OneLineParser:
     commands.required = True
 
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
-    train.add_argument("arena", help="arena name: tunnel or racing")
+    train.add_argument("arena", nargs="?", help="arena name: tunnel, racing or cartpole (not with --resume)")
     train.add_argument("--level", help="level file (default: the arena's first built-in level)")
-    train.add_argument("--brain", default="mlp", choices=["mlp"], help="network kind (default mlp)")
-    train.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 8,4 (default: the arena's)")
-    train.add_argument("--population", type=_positive_int, default=100, help="genomes per generation (default 100)")
-    train.add_argument("--generations", type=_positive_int, default=100, help="generations to run (default 100)")
-    train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    train.add_argument("--ga", default="default", choices=["default", "classic"],
-                       help="GA settings: default, or classic (seed 001's)")
+    train.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
+    train.add_argument("--hidden", type=_hidden, help="mlp hidden layer sizes, e.g. 8,4 (default: the arena's)")
+    train.add_argument("--population", type=_positive_int, help="genomes per generation (default 100)")
+    train.add_argument("--generations", type=_positive_int,
+                       help="generations to run in all (default 100; with --resume, the new total)")
+    train.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    train.add_argument("--ga", choices=["default", "classic"], help="mlp GA settings: default, or classic (seed 001's)")
+    train.add_argument("--neat", choices=sorted(NEAT_PRESETS), help="NEAT settings preset (default paper)")
+    train.add_argument("--recurrent", action="store_true", default=None, help="neat: allow recurrent connections")
+    train.add_argument("--checkpoint-every", type=_non_negative_int,
+                       help="generations between checkpoints (default 10; 0: only at the end)")
     train.add_argument("--out", help="run folder (default runs/<arena>-s<seed>-<time>); must not hold a run")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its newest checkpoint")
     train.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     train.set_defaults(handler=cmd_train)
 
@@ -76,9 +93,10 @@ def build_parser() -> OneLineParser:
     evaluate.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     evaluate.set_defaults(handler=cmd_eval)
 
-    bench = commands.add_parser("bench", help="measure the rollout kernel against a numpy stepper")
-    bench.add_argument("arena", help="tunnel or racing")
+    bench = commands.add_parser("bench", help="measure a rollout kernel against a numpy stepper, or NEAT")
+    bench.add_argument("arena", help="tunnel or racing; or neat (XOR, double pole, racing with NEAT networks)")
     bench.add_argument("--population", type=_positive_int, default=1024, help="agents (default 1024)")
+    bench.add_argument("--runs", type=_positive_int, default=20, help="neat: runs (seeds) per task (default 20)")
     bench.add_argument("--seconds", type=float, default=1.0, help="least time to measure each side (default 1)")
     bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     bench.set_defaults(handler=cmd_bench)
@@ -94,33 +112,52 @@ def _version() -> str:
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from arena.persist.runs import RunFolder, default_run_dir
+    from arena.persist.runs import RunFolder, default_run_dir, resume_session
     from arena.session import TrainConfig, TrainSession
 
-    config = TrainConfig(
-        arena=args.arena, level=args.level, brain=args.brain, hidden=args.hidden,
-        population=args.population, generations=args.generations, seed=args.seed, ga=args.ga,
-    )
-    session = TrainSession(config)
-    out = args.out or default_run_dir(config.arena, config.seed)
-    folder = RunFolder(out, {**config.to_dict(), "level": session.level_path,
-                             "network": {"layers": list(session.network.layers),
-                                         "activations": list(session.network.activations)},
-                             "ga_params": session.strategy.params.to_dict()})
-    progress = ProgressBar(tqdm, config.generations)
+    if args.resume:
+        given = [name for name in _TRAIN_SETTINGS if getattr(args, name) is not None]
+        if given:
+            flags = ", ".join(name if name == "arena" else "--" + name.replace("_", "-") for name in given)
+            raise UsageError(f"--resume continues a run with its own settings; drop {flags}")
+        session, path = resume_session(args.resume, args.generations,
+                                       warn=lambda message: print(f"{PROG} train: {message}", file=sys.stderr))
+        config = session.config
+        every = config.checkpoint_every if args.checkpoint_every is None else args.checkpoint_every
+        folder = RunFolder(args.resume, None, every, resume_generation=session.generation)
+        print(f"{PROG} train: resuming {args.resume} at generation {session.generation} from {path}",
+              file=sys.stderr)
+    else:
+        if args.arena is None:
+            raise UsageError("name an arena to train (tunnel, racing, cartpole), or --resume a run")
+        config = TrainConfig(
+            arena=args.arena, level=args.level, brain=args.brain or "mlp", hidden=args.hidden,
+            population=args.population or 100, generations=args.generations or 100,
+            seed=args.seed or 0, ga=args.ga or "default", neat=args.neat or "paper",
+            recurrent=bool(args.recurrent),
+            checkpoint_every=10 if args.checkpoint_every is None else args.checkpoint_every,
+        )
+        session = TrainSession(config)
+        out = args.out or default_run_dir(config.arena, config.seed)
+        folder = RunFolder(out, session.describe(), config.checkpoint_every)
+    progress = ProgressBar(tqdm, config.generations, initial=session.generation)
     session.reporters = [folder, progress]
     started = time.perf_counter()
     try:
         session.run()
     except KeyboardInterrupt:
-        print(f"{PROG} train: interrupted; the best brain so far is in {folder.brain_path(session.role.name)}",
+        print(f"{PROG} train: interrupted at generation {session.generation}; the best brain so far is in "
+              f"{folder.brain_path(session.role.name)}; resume with: {PROG} train --resume {folder.path}",
               file=sys.stderr)
         return 130
     wall = time.perf_counter() - started
+    champion = session.champion
     summary = {
         "arena": config.arena,
+        "brain": config.brain,
         "generations": session.generation,
-        "best_fitness": session.champion.fitness,
+        "evaluations": session.evaluations,
+        "best_fitness": champion.fitness if champion else None,
         "solved": session.solved,
         "best_brain": str(folder.brain_path(session.role.name)),
         "wall_s": round(wall, 3),
@@ -131,8 +168,8 @@ def cmd_train(args) -> int:
         print(json.dumps(summary))
     else:
         state = f"solved (first finish in generation {session.solved_generation})" if session.solved else "not solved"
-        print(f"{config.arena}: {session.generation} generations in {wall:.1f} s, best fitness "
-              f"{session.champion.fitness:.3f}, {state}")
+        best = f"{champion.fitness:.3f}" if champion else "none"
+        print(f"{config.arena}: {session.generation} generations in {wall:.1f} s, best fitness {best}, {state}")
         print(f"best brain: {summary['best_brain']}")
     return 0
 
@@ -140,8 +177,8 @@ def cmd_train(args) -> int:
 class ProgressBar:
     """A tqdm bar on stderr: generation, best and mean fitness, generations/s."""
 
-    def __init__(self, tqdm, total: int):
-        self.bar = tqdm(total=total, unit="gen", file=sys.stderr, dynamic_ncols=True,
+    def __init__(self, tqdm, total: int, initial: int = 0):
+        self.bar = tqdm(total=total, initial=initial, unit="gen", file=sys.stderr, dynamic_ncols=True,
                         disable=not sys.stderr.isatty())
 
     def on_generation(self, session, stats: dict) -> None:
@@ -193,6 +230,8 @@ def cmd_bench(args) -> int:
 
     if not args.seconds > 0:
         raise UsageError(f"--seconds must be positive, got {args.seconds}")
+    if args.arena == "neat":
+        return _bench_neat(args)
     result = bench.run(args.arena, args.population, min_seconds=args.seconds)
     if args.json:
         print(json.dumps(result))
@@ -201,6 +240,28 @@ def cmd_bench(args) -> int:
         print(f"  kernel    {result['agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
         print(f"  numpy     {result['reference_agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
         print(f"  ratio     {result['ratio']:10.1f}x   results agree: {result['results_agree']}")
+    return 0
+
+
+def _bench_neat(args) -> int:
+    from arena import bench_neat
+
+    def progress(task, seed, run):
+        state = "solved" if run["solved"] else "not solved"
+        print(f"{task} seed {seed}: {state} after {run['evaluations']} evaluations, {run['wall_s']:.3f} s",
+              file=sys.stderr)
+
+    result = bench_neat.run(args.runs, args.population, progress=None if args.json else progress)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    x, d, r = result["xor"], result["double_pole"], result["racing"]
+    print(f"XOR:          solved {x['solved']}/{x['runs']}, median {x['median_generations']:.1f} generations, "
+          f"{x['median_evaluations']:.0f} evaluations, {x['median_wall_s'] * 1000:.1f} ms")
+    print(f"double pole:  solved {d['solved']}/{d['runs']}, median {d['median_evaluations']:.0f} evaluations, "
+          f"{d['median_wall_s']:.2f} s")
+    print(f"racing, NEAT networks of {r['min_hidden_nodes']}+ hidden nodes: "
+          f"{r['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s ({r['population']} cars)")
     return 0
 
 

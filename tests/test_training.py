@@ -28,3 +28,22 @@ def test_cars_learn_a_lap_of_the_easiest_track(tmp_path, capsys):
         result = last_json(capsys)
         laps += result["solved"]
     assert laps >= 4
+
+
+def test_neat_balances_two_poles_and_the_saved_brain_replays_it(tmp_path, capsys):
+    level = "levels/cartpole/2-double-velocities.json"
+    assert main(["train", "cartpole", "--level", level, "--brain", "neat", "--population", "150",
+                 "--generations", "60", "--seed", "2", "--out", str(tmp_path / "poles"), "--json"]) == 0
+    trained = last_json(capsys)
+    assert trained["solved"] and trained["evaluations"] <= 60 * 150, trained
+    assert main(["eval", trained["best_brain"], "--level", level, "--json"]) == 0
+    assert last_json(capsys)["finished"] == 1
+    metrics = [json.loads(line) for line in (tmp_path / "poles" / "metrics.jsonl").read_text().splitlines()]
+    assert all(sum(m["species"].values()) == 150 for m in metrics)
+
+
+def test_neat_drives_the_tunnel_and_racing(tmp_path, capsys):
+    for arena, generations in (("tunnel", 20), ("racing", 40)):
+        assert main(["train", arena, "--brain", "neat", "--population", "150", "--generations", str(generations),
+                     "--seed", "1", "--out", str(tmp_path / arena), "--json"]) == 0
+        assert last_json(capsys)["solved"], arena

@@ -1,13 +1,20 @@
-"""Run folders: `config.json`, `metrics.jsonl` (a line a generation) and the best brains."""
+"""Run folders: `config.json`, `metrics.jsonl` (a line a generation), the best brains and
+`checkpoints/gen-NNNNNN.json` (the whole state after NNNNNN generations)."""
 
 import json
 import os
+import re
+import sys
 import time
 from pathlib import Path
 
-from arena.core.errors import RunError
-from arena.core.fileio import write_json
+from arena.core.errors import ArenaError, RunError
+from arena.core.fileio import atomic_write_text, write_json
 from arena.persist.brainfile import save_brain
+from arena.persist.checkpoint import save_checkpoint
+
+CHECKPOINT_NAME = re.compile(r"^gen-(\d{6,})\.json$")
+KEEP_CHECKPOINTS = 3
 
 
 def default_run_dir(arena: str, seed: int) -> Path:
@@ -21,16 +28,55 @@ def default_run_dir(arena: str, seed: int) -> Path:
     return path
 
 
+def checkpoints_of(run_dir) -> list:
+    """Checkpoint files of a run, newest first."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name))]
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def resume_session(run_dir, generations=None, warn=None):
+    """The session of the newest checkpoint of `run_dir` that loads; older ones are tried if
+    newer ones are damaged (each skipped file is reported through `warn`)."""
+    from arena.session import TrainSession
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: no such run folder")
+    candidates = checkpoints_of(run_dir)
+    if not candidates:
+        raise RunError(f"{run_dir}: holds no checkpoints to resume from")
+    first_error = None
+    for path in candidates:
+        try:
+            return TrainSession.from_checkpoint(path, generations), path
+        except ArenaError as exc:
+            first_error = first_error or exc
+            if warn is not None:
+                warn(f"skipping a damaged checkpoint: {exc}")
+    raise first_error
+
+
 class RunFolder:
     """A run's folder; a reporter of the training session (see `arena.session`).
 
-    Refuses a folder that already holds a run, so nothing saved is ever overwritten.
+    A new run refuses a folder that already holds one, so nothing saved is ever overwritten;
+    `resume=True` continues the run in the folder from a checkpoint instead.
     """
 
-    def __init__(self, path, config: dict):
+    def __init__(self, path, config: dict, checkpoint_every: int = 10, resume_generation=None):
         self.path = Path(path)
+        self.checkpoint_every = checkpoint_every
+        self._metrics = None
+        self._saved_champion = None
+        self._last_checkpoint = resume_generation
+        if resume_generation is not None:
+            self._truncate_metrics(resume_generation)
+            return
         if (self.path / "config.json").exists() or (self.path / "metrics.jsonl").exists():
-            raise RunError(f"{self.path}: already holds a run; choose another --out folder")
+            raise RunError(f"{self.path}: already holds a run; choose another --out folder or --resume it")
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"{self.path}: exists and is not a folder")
         try:
@@ -38,11 +84,26 @@ class RunFolder:
         except OSError as exc:
             raise RunError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
         write_json(self.path / "config.json", config, RunError)
-        self._metrics = None
-        self._saved_champion = None
 
     def brain_path(self, role: str) -> Path:
         return self.path / f"best-{role}.brain.json"
+
+    def _truncate_metrics(self, generation: int) -> None:
+        """Drop metric lines of generations at or after `generation` (they will be run again)."""
+        path = self.path / "metrics.jsonl"
+        if not path.exists():
+            return
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                if json.loads(line)["generation"] < generation:
+                    kept.append(line)
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line from a crash
+        try:
+            atomic_write_text(path, "".join(line + "\n" for line in kept))
+        except OSError as exc:
+            raise RunError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
     def on_generation(self, session, stats: dict) -> None:
         try:
@@ -54,6 +115,8 @@ class RunFolder:
             raise RunError(f"{self.path / 'metrics.jsonl'}: cannot write: {exc.strerror or exc}") from None
         if session.champion_id != self._saved_champion:
             self.save_champion(session)
+        if self.checkpoint_every and session.generation % self.checkpoint_every == 0:
+            self.save_checkpoint(session)
 
     def save_champion(self, session) -> None:
         """Write the champion brain atomically (the previous file stays whole until the rename)."""
@@ -62,8 +125,27 @@ class RunFolder:
         save_brain(session.champion_brain(), self.brain_path(session.role.name))
         self._saved_champion = session.champion_id
 
+    def save_checkpoint(self, session) -> None:
+        """Write the whole state after `session.generation` generations; keep the newest few."""
+        if self._last_checkpoint == session.generation:
+            return
+        folder = self.path / "checkpoints"
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"{folder}: cannot create: {exc.strerror or exc}") from None
+        save_checkpoint(folder / f"gen-{session.generation:06d}.json", session.checkpoint_data())
+        self._last_checkpoint = session.generation
+        for old in checkpoints_of(self.path)[KEEP_CHECKPOINTS:]:
+            try:
+                old.unlink()
+            except OSError as exc:
+                print(f"warning: {old}: cannot remove an old checkpoint: {exc.strerror or exc}", file=sys.stderr)
+
     def close(self, session) -> None:
         self.save_champion(session)
+        if session.generation > 0:
+            self.save_checkpoint(session)
         if self._metrics is not None:
             self._metrics.flush()
             os.fsync(self._metrics.fileno())

@@ -1,0 +1,260 @@
+"""Checkpoints: the whole state of a training run, as JSON, so that a resumed run is exact.
+
+Format v1::
+
+    {"format": "arena.checkpoint", "version": 1, "strategy": "neat" | "ga",
+     "config": {...TrainConfig...}, "params": {...NeatParams or GAParams...},
+     "state": {...the strategy's state: numbers and arrays...},
+     "session": {"champion": {...} | null, "solved_generation": int | null}}
+
+Arrays are `{"dtype": "int32", "shape": [P, N], "data": [...]}` with the data flattened;
+float32 values go through Python floats, which is exact, so a reloaded state is bit for bit
+the saved one. No pickle: loading parses JSON and validates every field and every genome
+invariant, and any problem is a `RunError` naming the file and the field.
+"""
+
+import math
+
+import numpy as np
+
+from arena.brains.neat.genome import NeatGenomes, check_genomes
+from arena.core.errors import ArenaError, RunError
+from arena.core.fileio import read_json, write_json
+from arena.evolve.ga import GAParams, GAState
+from arena.evolve.neat import NeatParams, NeatState, SpeciesSet
+
+FORMAT = "arena.checkpoint"
+VERSION = 1
+MAX_ELEMENTS = 200_000_000
+_DTYPES = {"int8": np.int8, "int32": np.int32, "int64": np.int64, "float32": np.float32,
+           "float64": np.float64, "bool": np.bool_}
+
+
+class FieldError(Exception):
+    """A problem in field `field` of a checkpoint (`decode` turns it into one RunError line)."""
+
+    def __init__(self, field, message):
+        super().__init__(f"field {field!r}: {message}")
+
+
+def encode_array(array: np.ndarray) -> dict:
+    """JSON form of an array; non-finite floats (float64 only) are written "inf", "-inf", "nan"."""
+    array = np.asarray(array)
+    name = "bool" if array.dtype == np.bool_ else array.dtype.name
+    data = array.reshape(-1).tolist()
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        if array.dtype != np.float64:
+            raise ValueError(f"a {name} array with non-finite values cannot be saved")
+        data = [v if math.isfinite(v) else repr(v) for v in data]
+    return {"dtype": name, "shape": list(array.shape), "data": data}
+
+
+def decode_array(value, field: str, dtype, ndim: int) -> np.ndarray:
+    if not isinstance(value, dict):
+        raise FieldError(field, "expected an array object")
+    name = value.get("dtype")
+    if not isinstance(name, str) or _DTYPES.get(name) is not np.dtype(dtype).type:
+        raise FieldError(field, f"dtype is {name!r}, expected {np.dtype(dtype).name!r}")
+    shape = value.get("shape")
+    if not isinstance(shape, list) or len(shape) != ndim or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_ELEMENTS for s in shape):
+        raise FieldError(field, f"shape must be a list of {ndim} sizes")
+    count = math.prod(shape)
+    data = value.get("data")
+    if not isinstance(data, list) or len(data) != count or count > MAX_ELEMENTS:
+        raise FieldError(field, f"data must be a list of {count} values")
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        if not all(isinstance(v, bool) for v in data):
+            raise FieldError(field, "data must hold true or false only")
+        return np.array(data, dtype=np.bool_).reshape(shape)
+    if kind == "i":
+        info = np.iinfo(dtype)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and info.min <= v <= info.max for v in data):
+            raise FieldError(field, f"data must hold integers that fit {np.dtype(dtype).name}")
+        return np.array(data, dtype=dtype).reshape(shape)
+    special = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+    out = []
+    limit = float(np.finfo(dtype).max)
+    for v in data:
+        if isinstance(v, str) and dtype == np.float64 and v in special:
+            out.append(special[v])
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= limit:
+            out.append(float(v))
+        else:
+            raise FieldError(field, f"data must hold finite numbers that fit {np.dtype(dtype).name}")
+    return np.array(out, dtype=np.float64).astype(dtype).reshape(shape)
+
+
+# -- NEAT state
+
+_GENOME_ARRAYS = {"n_nodes": (np.int32, 1), "node_id": (np.int32, 2), "node_act": (np.int8, 2),
+                  "node_bias": (np.float32, 2), "n_conns": (np.int32, 1), "conn_innov": (np.int32, 2),
+                  "conn_src": (np.int32, 2), "conn_dst": (np.int32, 2), "conn_w": (np.float32, 2),
+                  "conn_on": (np.bool_, 2)}
+
+
+def _genomes_to_data(genomes: NeatGenomes) -> dict:
+    data = {"n_inputs": genomes.n_inputs, "n_outputs": genomes.n_outputs}
+    for name in NeatGenomes.ARRAYS:
+        data[name] = encode_array(getattr(genomes, name))
+    return data
+
+
+def _genomes_from_data(value, field: str, n_inputs: int, n_outputs: int, recurrent: bool) -> NeatGenomes:
+    if not isinstance(value, dict):
+        raise FieldError(field, "expected an object")
+    if value.get("n_inputs") != n_inputs or value.get("n_outputs") != n_outputs:
+        raise FieldError(field, f"genomes must have {n_inputs} inputs and {n_outputs} outputs")
+    arrays = {name: decode_array(value.get(name), f"{field}.{name}", dtype, ndim)
+              for name, (dtype, ndim) in _GENOME_ARRAYS.items()}
+    size = arrays["n_nodes"].shape[0]
+    for name, array in arrays.items():
+        if array.shape[0] != size:
+            raise FieldError(f"{field}.{name}", f"has {array.shape[0]} rows, expected {size}")
+    for group in (("node_id", "node_act", "node_bias"), ("conn_innov", "conn_src", "conn_dst", "conn_w", "conn_on")):
+        widths = {arrays[name].shape[1] for name in group}
+        if len(widths) != 1:
+            raise FieldError(f"{field}.{group[0]}", f"arrays {', '.join(group)} differ in width")
+    genomes = NeatGenomes(n_inputs, n_outputs, **arrays)
+    try:
+        check_genomes(genomes, recurrent)
+    except ValueError as exc:
+        raise FieldError(field, str(exc)) from None
+    return genomes
+
+
+def neat_state_to_data(state: NeatState) -> dict:
+    s = state.species
+    return {
+        "generation": state.generation,
+        "genomes": _genomes_to_data(state.genomes),
+        "genome_ids": encode_array(state.genome_ids),
+        "parent_ids": encode_array(state.parent_ids),
+        "species_of": encode_array(state.species_of),
+        "species": {
+            "ids": encode_array(s.ids), "created": encode_array(s.created),
+            "last_improved": encode_array(s.last_improved), "best_fitness": encode_array(s.best_fitness),
+            "representatives": _genomes_to_data(s.representatives),
+        },
+        "link_keys": encode_array(state.link_keys),
+        "link_innovations": encode_array(state.link_innovations),
+        "next_innovation": state.next_innovation,
+        "next_node_id": state.next_node_id,
+        "next_genome_id": state.next_genome_id,
+        "next_species_id": state.next_species_id,
+        "threshold": state.threshold,
+    }
+
+
+def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int) -> NeatState:
+    if not isinstance(data, dict):
+        raise FieldError("state", "expected an object")
+    counters = {}
+    for name in ("generation", "next_innovation", "next_node_id", "next_genome_id", "next_species_id"):
+        value = data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+            raise FieldError(f"state.{name}", "expected an integer from 0 to 2**31 - 1")
+        counters[name] = value
+    threshold = data.get("threshold")
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not (
+            math.isfinite(threshold) and threshold > 0):
+        raise FieldError("state.threshold", "expected a positive number")
+    genomes = _genomes_from_data(data.get("genomes"), "state.genomes", n_inputs, n_outputs, params.recurrent)
+    size = genomes.size
+    if size != params.population_size:
+        raise FieldError("state.genomes", f"holds {size} genomes, the settings say {params.population_size}")
+    genome_ids = decode_array(data.get("genome_ids"), "state.genome_ids", np.int64, 1)
+    parent_ids = decode_array(data.get("parent_ids"), "state.parent_ids", np.int64, 2)
+    species_of = decode_array(data.get("species_of"), "state.species_of", np.int64, 1)
+    if genome_ids.shape != (size,) or parent_ids.shape != (size, 2) or species_of.shape != (size,):
+        raise FieldError("state.genome_ids", f"genome_ids, parent_ids and species_of must have {size} rows")
+    species = data.get("species")
+    if not isinstance(species, dict):
+        raise FieldError("state.species", "expected an object")
+    columns = {name: decode_array(species.get(name), f"state.species.{name}", dtype, 1)
+               for name, dtype in (("ids", np.int64), ("created", np.int64), ("last_improved", np.int64),
+                                   ("best_fitness", np.float64))}
+    reps = _genomes_from_data(species.get("representatives"), "state.species.representatives",
+                              n_inputs, n_outputs, params.recurrent)
+    count = columns["ids"].shape[0]
+    if any(c.shape[0] != count for c in columns.values()) or reps.size != count:
+        raise FieldError("state.species", "its arrays and representatives differ in length")
+    ids = columns["ids"]
+    if count and (np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= counters["next_species_id"]):
+        raise FieldError("state.species.ids", "must ascend, without repeats, below next_species_id")
+    if not np.all(np.isin(species_of, ids)):
+        raise FieldError("state.species_of", "names a species that does not exist")
+    if np.isnan(columns["best_fitness"]).any():
+        raise FieldError("state.species.best_fitness", "must not hold NaN")
+    keys = decode_array(data.get("link_keys"), "state.link_keys", np.int64, 1)
+    innovations = decode_array(data.get("link_innovations"), "state.link_innovations", np.int64, 1)
+    if keys.shape != innovations.shape or np.unique(keys).size != keys.size:
+        raise FieldError("state.link_keys", "must be unique and match link_innovations in length")
+    if innovations.size and (innovations.min() < 0 or innovations.max() >= counters["next_innovation"]):
+        raise FieldError("state.link_innovations", "must be below next_innovation")
+    for g_field, g in (("state.genomes", genomes), ("state.species.representatives", reps)):
+        used = [g.conn_innov[k, : g.n_conns[k]] for k in range(g.size)]
+        top = max((int(u.max()) for u in used if u.size), default=-1)
+        if top >= counters["next_innovation"]:
+            raise FieldError(g_field, "holds an innovation number not below next_innovation")
+        node_top = max((int(g.node_id[k, g.n_nodes[k] - 1]) for k in range(g.size) if g.n_nodes[k]), default=0)
+        if node_top >= counters["next_node_id"]:
+            raise FieldError(g_field, "holds a node id not below next_node_id")
+    return NeatState(
+        generation=counters["generation"], genomes=genomes, genome_ids=genome_ids, parent_ids=parent_ids,
+        species_of=species_of,
+        species=SpeciesSet(ids, columns["created"], columns["last_improved"], columns["best_fitness"], reps),
+        link_keys=keys, link_innovations=innovations, next_innovation=counters["next_innovation"],
+        next_node_id=counters["next_node_id"], next_genome_id=counters["next_genome_id"],
+        next_species_id=counters["next_species_id"], threshold=float(threshold),
+    )
+
+
+# -- GA state
+
+def ga_state_to_data(state: GAState) -> dict:
+    return {"generation": state.generation, "genomes": encode_array(state.genomes),
+            "parents": encode_array(state.parents)}
+
+
+def ga_state_from_data(data, params: GAParams, genome_size: int) -> GAState:
+    if not isinstance(data, dict):
+        raise FieldError("state", "expected an object")
+    generation = data.get("generation")
+    if not isinstance(generation, int) or isinstance(generation, bool) or not 0 <= generation < 2**31:
+        raise FieldError("state.generation", "expected an integer from 0 to 2**31 - 1")
+    genomes = decode_array(data.get("genomes"), "state.genomes", np.float32, 2)
+    parents = decode_array(data.get("parents"), "state.parents", np.int64, 2)
+    if genomes.shape != (params.population_size, genome_size):
+        raise FieldError("state.genomes", f"shape {list(genomes.shape)}, expected {[params.population_size, genome_size]}")
+    if parents.shape != (params.population_size, 2):
+        raise FieldError("state.parents", f"shape {list(parents.shape)}, expected {[params.population_size, 2]}")
+    return GAState(generation, genomes, parents)
+
+
+# -- files
+
+def save_checkpoint(path, data: dict) -> None:
+    """Write a checkpoint document atomically (the previous file stays whole until the rename)."""
+    write_json(path, {"format": FORMAT, "version": VERSION, **data}, RunError)
+
+
+def load_checkpoint(path) -> dict:
+    """The parsed checkpoint document at `path`, with its header checked."""
+    data = read_json(path, "checkpoint", RunError)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RunError(f"{path}: not a checkpoint file (field 'format' is not {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise RunError(f"{path}: checkpoint version {data.get('version')!r} is not supported (this program reads 1)")
+    return data
+
+
+def decode(path, decoder, *args):
+    """Run `decoder(*args)`, turning any problem it finds into one RunError line naming `path`."""
+    try:
+        return decoder(*args)
+    except FieldError as exc:
+        raise RunError(f"{path}: {exc}") from None
+    except ArenaError as exc:
+        raise RunError(f"{path}: {exc}") from None

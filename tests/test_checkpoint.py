@@ -1,0 +1,153 @@
+"""Checkpoints: exact resume through the CLI, and damaged files that fail cleanly."""
+
+import copy
+import json
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arena.cli import main
+from arena.core.errors import ArenaError
+from arena.persist.runs import checkpoints_of
+from arena.session import TrainConfig, TrainSession
+
+
+def last_json(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def without_times(metrics_path):
+    lines = [json.loads(line) for line in metrics_path.read_text().splitlines()]
+    return [{k: v for k, v in m.items() if k not in ("eval_s", "wall_s")} for m in lines]
+
+
+def brain_without_date(path):
+    data = json.loads(path.read_text())
+    data["provenance"].pop("created")
+    return data
+
+
+@pytest.mark.parametrize("brain", ["neat", "mlp"])
+def test_resume_at_10_to_30_equals_an_uninterrupted_run(tmp_path, capsys, brain):
+    common = ["tunnel", "--brain", brain, "--population", "40", "--seed", "3", "--json"]
+    assert main(["train", *common, "--generations", "10", "--out", str(tmp_path / "a")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "a"), "--generations", "30", "--json"]) == 0
+    resumed = last_json(capsys)
+    assert main(["train", *common, "--generations", "30", "--out", str(tmp_path / "b")]) == 0
+    straight = last_json(capsys)
+    assert resumed["generations"] == straight["generations"] == 30
+    assert resumed["best_fitness"] == straight["best_fitness"]
+    assert brain_without_date(tmp_path / "a" / "best-driver.brain.json") == \
+        brain_without_date(tmp_path / "b" / "best-driver.brain.json")
+    assert without_times(tmp_path / "a" / "metrics.jsonl") == without_times(tmp_path / "b" / "metrics.jsonl")
+    final_a = json.loads((tmp_path / "a" / "checkpoints" / "gen-000030.json").read_text())
+    final_b = json.loads((tmp_path / "b" / "checkpoints" / "gen-000030.json").read_text())
+    assert final_a["state"] == final_b["state"]  # every genome, species and counter, bit for bit
+    assert final_a["session"] == final_b["session"]
+
+
+def test_resume_after_a_crash_replays_the_lost_generations(tmp_path, capsys):
+    """Metrics written after the last checkpoint are dropped and run again, exactly."""
+    run = tmp_path / "run"
+    assert main(["train", "tunnel", "--brain", "neat", "--population", "30", "--generations", "14",
+                 "--checkpoint-every", "5", "--out", str(run), "--json"]) == 0
+    for path in checkpoints_of(run)[:1]:  # as if it died after generation 13, before its last save
+        path.unlink()
+    reference = without_times(run / "metrics.jsonl")
+    assert main(["train", "--resume", str(run), "--json"]) == 0
+    assert without_times(run / "metrics.jsonl") == reference
+
+
+def test_resume_refuses_new_settings_and_missing_runs(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "no such run folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--resume", str(tmp_path / "empty")]) == 2
+    assert "no checkpoints" in capsys.readouterr().err
+    assert main(["train", "tunnel", "--resume", str(tmp_path / "empty"), "--population", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "drop arena, --population" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory):
+    """A NEAT checkpoint document of a tiny run after a few generations."""
+    session = TrainSession(TrainConfig(arena="tunnel", brain="neat", population=8, generations=4, seed=1))
+    session.run()
+    return session.checkpoint_data()
+
+
+def write(tmp_path, data, name="gen-000004.json"):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps({"format": "arena.checkpoint", "version": 1, **data}))
+    return path
+
+
+def test_truncated_checkpoints_fail_with_the_file_name(tmp_path, small_checkpoint):
+    path = write(tmp_path, small_checkpoint)
+    text = path.read_text()
+    for cut in (0, 1, len(text) // 3, len(text) // 2, len(text) - 2):
+        path.write_text(text[:cut])
+        with pytest.raises(ArenaError, match=str(path).replace("\\", "\\\\")):
+            TrainSession.from_checkpoint(path)
+    path.write_bytes(b"\xff\xfe garbage")
+    with pytest.raises(ArenaError, match="not a checkpoint file|not UTF-8"):
+        TrainSession.from_checkpoint(path)
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, small_checkpoint, capsys):
+    write(tmp_path, small_checkpoint, "gen-000004.json")
+    (tmp_path / "checkpoints" / "gen-000008.json").write_text('{"format": "arena.checkpoint", "vers')
+    assert main(["train", "--resume", str(tmp_path), "--generations", "5", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "skipping a damaged checkpoint" in err and "gen-000008.json" in err
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list) and value:
+        for index in {0, len(value) - 1, len(value) // 2}:
+            yield from _paths(value[index], prefix + (index,))
+
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.integers(-(2**70), 2**70),
+                 st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+                 st.lists(st.integers(-2, 40), max_size=4), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=int(__import__('os').environ.get('FUZZ_EXAMPLES', 300)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupt_checkpoints_raise_only_arena_errors(tmp_path, small_checkpoint, data):
+    doc = copy.deepcopy(small_checkpoint)
+    paths = [p for p in _paths(doc) if p]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            if data.draw(st.booleans()) and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = data.draw(JUNK)
+        except (KeyError, IndexError, TypeError):
+            continue
+    folder = tmp_path / "fuzz"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    target = write(folder, doc)
+    try:
+        session = TrainSession.from_checkpoint(target, generations=5)
+    except ArenaError as exc:
+        assert str(target) in str(exc) and "\n" not in str(exc)
+        return
+    session.step()  # whatever loads must also run
+    assert np.isfinite(session.champion.fitness)
