@@ -8,28 +8,28 @@ from arena.core.cli import OneLineParser, run_guarded
 from arena.core.errors import UsageError
 
 PROG = "arena"
-NEAT_PRESETS = ("paper", "xor")  # kept in step with arena.evolve.neat.PRESETS (tested)
+# The strategies' preset names, kept here so that --help needs no numba import (a test keeps
+# them in step with arena.evolve.ga.PRESETS and arena.evolve.neat.PRESETS)
+GA_PRESETS = ("default", "classic")
+NEAT_PRESETS = ("paper", "xor")
 _TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "out")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise _type_error(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise _type_error(f"expected a number of at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise _type_error(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise _type_error(f"expected a number of at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise _type_error(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise _type_error(f"expected a number of at least 0, got {value}")
-    return value
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def _seed(text):
@@ -75,7 +75,7 @@ def build_parser() -> OneLineParser:
     train.add_argument("--generations", type=_positive_int,
                        help="generations to run in all (default 100; with --resume, the new total)")
     train.add_argument("--seed", type=_seed, help="random seed (default 0)")
-    train.add_argument("--ga", choices=["default", "classic"], help="mlp GA settings: default, or classic (seed 001's)")
+    train.add_argument("--ga", choices=GA_PRESETS, help="mlp GA settings: default, or classic (seed 001's)")
     train.add_argument("--neat", choices=sorted(NEAT_PRESETS), help="NEAT settings preset (default paper)")
     train.add_argument("--recurrent", action="store_true", default=None, help="neat: allow recurrent connections")
     train.add_argument("--checkpoint-every", type=_non_negative_int,

@@ -134,3 +134,22 @@ def test_console_script_end_to_end(tmp_path):
     assert result.stderr.count("\n") == 1 and "x.json" in result.stderr and "Traceback" not in result.stderr
     result = subprocess.run([sys.executable, "-m", "arena", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout and "bench" in result.stdout
+
+
+def test_preset_names_in_the_parser_match_the_strategies():
+    from arena import cli
+    from arena.evolve import ga, neat
+
+    assert set(cli.GA_PRESETS) == set(ga.PRESETS)
+    assert set(cli.NEAT_PRESETS) == set(neat.PRESETS)
+
+
+def test_neat_training_flags_are_checked(tmp_path, capsys):
+    assert main(["train", "tunnel", "--recurrent", "--out", str(tmp_path / "r")]) == 2
+    assert "--recurrent needs --brain neat" in capsys.readouterr().err
+    assert _exit_code(["train", "tunnel", "--brain", "neat", "--neat", "nope"]) == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    assert main(["train", "--population", "3"]) == 2
+    assert "name an arena" in capsys.readouterr().err
+    assert main(["train", "tunnel", "--population", "2000000", "--out", str(tmp_path / "p")]) == 2
+    assert "--population must be from 2 to" in capsys.readouterr().err

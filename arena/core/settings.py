@@ -1,7 +1,7 @@
 """Typed settings from plain data: for the frozen dataclasses of strategy settings."""
 
 import math
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from arena.core.errors import UsageError
 
@@ -44,3 +44,12 @@ def settings_from_dict(cls, data, what: str):
 def _kind_name(kind) -> str:
     return {bool: "true or false", int: f"an integer from 0 to {MAX_SETTING_INT}", float: "a finite number",
             str: "text"}.get(kind, "a list of names")
+
+
+def preset_with_population(presets: dict, name: str, population_size: int, what: str):
+    """Preset `name` of `presets` with `population_size`; UsageError listing the known ones."""
+    try:
+        base = presets[name]
+    except KeyError:
+        raise UsageError(f"unknown {what} preset {name!r} (known: {', '.join(presets)})") from None
+    return replace(base, population_size=population_size)

@@ -8,14 +8,14 @@ The random numbers of generation g come from their own stream (`seeding.rng(seed
 g)`), so the state needs no RNG state to be saved and any generation can be rebuilt exactly.
 """
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from arena.core.errors import UsageError
-from arena.core.settings import settings_from_dict
-from arena.evolve import MAX_POPULATION
 from arena.core.seeding import STREAM_INIT, STREAM_STRATEGY, rng
+from arena.core.settings import preset_with_population, settings_from_dict
+from arena.evolve import MAX_POPULATION
 
 SELECTIONS = ("tournament", "truncation", "rank_exponential")
 MUTATIONS = ("gaussian", "uniform")
@@ -73,11 +73,7 @@ PRESETS = {
 
 
 def preset(name: str, population_size: int) -> GAParams:
-    try:
-        base = PRESETS[name]
-    except KeyError:
-        raise UsageError(f"unknown GA preset {name!r} (known: {', '.join(PRESETS)})") from None
-    return replace(base, population_size=population_size)
+    return preset_with_population(PRESETS, name, population_size, "GA")
 
 
 @dataclass

@@ -18,9 +18,9 @@ from arena.brains.activations import code_of
 from arena.brains.neat import operators as ops
 from arena.brains.neat.genome import NeatGenomes, concatenate, empty
 from arena.core.errors import UsageError
-from arena.core.settings import settings_from_dict
-from arena.evolve import MAX_POPULATION
 from arena.core.seeding import STREAM_INIT, STREAM_STRATEGY, rng
+from arena.core.settings import preset_with_population, settings_from_dict
+from arena.evolve import MAX_POPULATION
 
 INITIAL_CONNECTIONS = ("full", "partial", "none")
 
@@ -132,11 +132,7 @@ PRESETS = {
 
 
 def preset(name: str, population_size: int) -> NeatParams:
-    try:
-        base = PRESETS[name]
-    except KeyError:
-        raise UsageError(f"unknown NEAT preset {name!r} (known: {', '.join(PRESETS)})") from None
-    return replace(base, population_size=population_size)
+    return preset_with_population(PRESETS, name, population_size, "NEAT")
 
 
 @dataclass
