@@ -81,6 +81,19 @@ def test_same_seed_same_populations_and_different_seeds_differ():
     assert not a[-1].genomes.same_as(c[-1].genomes)
 
 
+def test_telling_any_state_again_gives_the_same_next_state():
+    """The strategy caches its innovation table between tells; other states must not see it."""
+    neat, states = evolve(GROWING, 6, seed=9)
+    fitness = np.random.default_rng(1).random(GROWING.population_size)
+    first = neat.tell(states[3], fitness)
+    neat.tell(states[5], fitness)  # grows the cached table with generation 5's new links
+    again = neat.tell(states[3], fitness)
+    fresh = NEAT(GROWING, 3, 2, seed=9).tell(states[3], fitness)
+    for other in (again, fresh):
+        assert first.genomes.same_as(other.genomes)
+        assert np.array_equal(first.link_keys, other.link_keys)
+
+
 def test_a_link_gets_one_innovation_number_across_the_population(grown):
     genomes = grown.genomes
     number_of = {}

@@ -186,8 +186,10 @@ class NEAT:
         self.hidden_code = code_of(params.hidden_activation or hidden_activation)
         self.output_code = code_of(params.output_activation or output_activation)
         self.activation_codes = np.array([code_of(a) for a in params.activation_options], dtype=np.int8)
-        self._link_table = None  # numba dict built from the state's arrays, kept between tells
-        self._link_table_size = -1
+        # the numba dict of the innovation table, kept between tells; valid for the state whose
+        # link_keys array is `_link_table_keys` (the one the last tell made), rebuilt otherwise
+        self._link_table = None
+        self._link_table_keys = None
 
     # -- the initial population
     def initial_state(self) -> NeatState:
@@ -285,12 +287,13 @@ class NEAT:
         children = empty(self.n_inputs, self.n_outputs, size,
                          int(parents.n_nodes.max()) + 1, int(parents.n_conns.max()) + 3)
         table = self._table(state)
+        self._link_table_keys = None  # `reproduce` adds to the table: it is no longer `state`'s
         counters = np.array([state.next_innovation, state.next_node_id], dtype=np.int64)
         ops.reproduce(np.uint32(gen_rng.integers(0, 2**32)), kinds, first, second, self.n_inputs,
                       bool(p.recurrent), p.rates(), self.activation_codes, np.int8(self.hidden_code), table,
                       counters, *parents.arrays(), *children.arrays())
         keys, values = ops.link_table_arrays(table)
-        self._link_table_size = len(table)
+        self._link_table_keys = keys
 
         # the previous generation's species, each represented by a random member, and kept if
         # not stagnant; the species that get no members below die out
@@ -313,8 +316,7 @@ class NEAT:
 
     def _table(self, state: NeatState):
         """The numba innovation table of `state`, rebuilt only when it is not the one we hold."""
-        if self._link_table is None or self._link_table_size != state.link_keys.shape[0] or \
-                len(self._link_table) != state.link_keys.shape[0]:
+        if self._link_table is None or self._link_table_keys is not state.link_keys:
             self._link_table = _table_from(state.link_keys, state.link_innovations)
         return self._link_table
 
