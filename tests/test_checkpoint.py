@@ -151,3 +151,31 @@ def test_corrupt_checkpoints_raise_only_arena_errors(tmp_path, small_checkpoint,
         return
     session.step()  # whatever loads must also run
     assert np.isfinite(session.champion.fitness)
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path, capsys):
+    """SIGINT mid-run: exit 130, the state at the last whole generation saved, resumable."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arena", "train", "tunnel", "--brain", "neat", "--population", "30",
+         "--generations", "1000000", "--checkpoint-every", "1000", "--out", str(run)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background shell ignores it
+    deadline = time.monotonic() + 120
+    metrics = run / "metrics.jsonl"
+    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 5):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted at generation" in err and "Traceback" not in err
+    saved = checkpoints_of(run)[0]
+    generation = int(saved.stem.split("-")[1])
+    assert generation == len(metrics.read_text().splitlines()) >= 5
+    assert main(["train", "--resume", str(run), "--generations", str(generation + 2), "--json"]) == 0
+    assert last_json(capsys)["generations"] == generation + 2
