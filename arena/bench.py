@@ -23,7 +23,7 @@ MAX_WARMUP_GENERATIONS = 150
 WARMUP_POPULATION = 200
 
 
-def _time(fn, min_seconds: float, max_repeats: int):
+def best_time(fn, min_seconds: float, max_repeats: int):
     """(best seconds, result) of calling fn repeatedly for at least min_seconds."""
     best, result, spent, repeats = float("inf"), None, 0.0, 0
     while repeats < max_repeats and (repeats == 0 or spent < min_seconds):
@@ -58,12 +58,12 @@ def run(arena_name: str, population: int, seed: int = 0, min_seconds: float = 1.
     genomes = np.ascontiguousarray(np.resize(drivers, (population, network.genome_size)))
     nets = {role.name: compile_mlp(network, genomes)}
 
-    kernel_s, outcome = _time(lambda: arena.rollout(level, nets, None, max_ticks), min_seconds, 50)
+    kernel_s, outcome = best_time(lambda: arena.rollout(level, nets, None, max_ticks), min_seconds, 50)
     if arena_name == "tunnel":
         reference = lambda: arena.reference.rollout(level, network, genomes, einsum=True)  # noqa: E731
     else:
         reference = lambda: arena.reference.rollout(level, network, genomes, max_ticks, einsum=True)  # noqa: E731
-    reference_s, (ref_fitness, _, ref_ticks) = _time(reference, min_seconds, 3)
+    reference_s, (ref_fitness, _, ref_ticks) = best_time(reference, min_seconds, 3)
 
     steps = int(outcome.ticks.sum())
     agree = bool(np.allclose(ref_fitness, outcome.fitness[role.name], rtol=1e-6, atol=1e-6))

@@ -121,7 +121,7 @@ def _racing_drivers(arena, level, role, max_ticks, hidden: int, seed: int):
 def racing_throughput(population: int = 1024, hidden: int = 20, seed: int = 0, min_seconds: float = 1.0) -> dict:
     """Agent-steps/s of the racing rollout with NEAT networks of at least `hidden` hidden nodes:
     as NEAT grew them (`evolved`), and with `hidden` more, fully wired ones (`dense_hidden`)."""
-    from arena.bench import _time
+    from arena.bench import best_time
 
     arena = get_arena("racing")
     role = arena.spec.roles[0]
@@ -133,7 +133,7 @@ def racing_throughput(population: int = 1024, hidden: int = 20, seed: int = 0, m
                           ("dense_hidden", with_idle_hidden_nodes(drivers, hidden, next_node_id))):
         genomes = genomes.take(np.resize(np.arange(genomes.size), population))
         net = compile_neat(genomes)
-        kernel_s, outcome = _time(lambda: arena.rollout(level, {role.name: net}, None, max_ticks), min_seconds, 50)
+        kernel_s, outcome = best_time(lambda: arena.rollout(level, {role.name: net}, None, max_ticks), min_seconds, 50)
         steps = int(outcome.ticks.sum())
         result[name] = {
             "min_hidden_nodes": int((genomes.n_nodes - genomes.n_outputs).min()),

@@ -190,10 +190,10 @@ class _NeatBreeder:
         return ckpt.neat_state_from_data(data, self.strategy.params, self.role.n_inputs, self.role.n_outputs)
 
     def genome_to_data(self, genome):
-        return ckpt._genomes_to_data(genome)
+        return ckpt.genomes_to_data(genome)
 
     def genome_from_data(self, data):
-        genome = ckpt._genomes_from_data(data, "session.champion.genome", self.role.n_inputs,
+        genome = ckpt.genomes_from_data(data, "session.champion.genome", self.role.n_inputs,
                                          self.role.n_outputs, self.recurrent)
         if genome.size != 1:
             raise ckpt.FieldError("session.champion.genome", "expected one genome")

@@ -94,14 +94,14 @@ _GENOME_ARRAYS = {"n_nodes": (np.int32, 1), "node_id": (np.int32, 2), "node_act"
                   "conn_on": (np.bool_, 2)}
 
 
-def _genomes_to_data(genomes: NeatGenomes) -> dict:
+def genomes_to_data(genomes: NeatGenomes) -> dict:
     data = {"n_inputs": genomes.n_inputs, "n_outputs": genomes.n_outputs}
     for name in NeatGenomes.ARRAYS:
         data[name] = encode_array(getattr(genomes, name))
     return data
 
 
-def _genomes_from_data(value, field: str, n_inputs: int, n_outputs: int, recurrent: bool) -> NeatGenomes:
+def genomes_from_data(value, field: str, n_inputs: int, n_outputs: int, recurrent: bool) -> NeatGenomes:
     if not isinstance(value, dict):
         raise FieldError(field, "expected an object")
     if value.get("n_inputs") != n_inputs or value.get("n_outputs") != n_outputs:
@@ -128,14 +128,14 @@ def neat_state_to_data(state: NeatState) -> dict:
     s = state.species
     return {
         "generation": state.generation,
-        "genomes": _genomes_to_data(state.genomes),
+        "genomes": genomes_to_data(state.genomes),
         "genome_ids": encode_array(state.genome_ids),
         "parent_ids": encode_array(state.parent_ids),
         "species_of": encode_array(state.species_of),
         "species": {
             "ids": encode_array(s.ids), "created": encode_array(s.created),
             "last_improved": encode_array(s.last_improved), "best_fitness": encode_array(s.best_fitness),
-            "representatives": _genomes_to_data(s.representatives),
+            "representatives": genomes_to_data(s.representatives),
         },
         "link_keys": encode_array(state.link_keys),
         "link_innovations": encode_array(state.link_innovations),
@@ -160,7 +160,7 @@ def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not (
             math.isfinite(threshold) and threshold > 0):
         raise FieldError("state.threshold", "expected a positive number")
-    genomes = _genomes_from_data(data.get("genomes"), "state.genomes", n_inputs, n_outputs, params.recurrent)
+    genomes = genomes_from_data(data.get("genomes"), "state.genomes", n_inputs, n_outputs, params.recurrent)
     size = genomes.size
     if size != params.population_size:
         raise FieldError("state.genomes", f"holds {size} genomes, the settings say {params.population_size}")
@@ -175,7 +175,7 @@ def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int
     columns = {name: decode_array(species.get(name), f"state.species.{name}", dtype, 1)
                for name, dtype in (("ids", np.int64), ("created", np.int64), ("last_improved", np.int64),
                                    ("best_fitness", np.float64))}
-    reps = _genomes_from_data(species.get("representatives"), "state.species.representatives",
+    reps = genomes_from_data(species.get("representatives"), "state.species.representatives",
                               n_inputs, n_outputs, params.recurrent)
     count = columns["ids"].shape[0]
     if any(c.shape[0] != count for c in columns.values()) or reps.size != count:

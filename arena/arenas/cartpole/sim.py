@@ -82,6 +82,15 @@ def level_tuple(level, horizon: int) -> tuple:
 
 
 @njit(cache=True, inline="always")
+def _keep_lane(idx, ps, kept, k, b):
+    """Move the still-running environment b from packed lane k down to lane `kept` (<= k)."""
+    if kept != k:
+        idx[kept] = b
+        for i in range(N_STATE):
+            ps[i, kept] = ps[i, k]
+
+
+@njit(cache=True, inline="always")
 def unpack(lv):
     """(two, velocities, gruau, horizon, fail, pole1, pole2) from a `level_tuple`."""
     return lv[0], lv[1], lv[2], lv[3], lv[4], (lv[5], lv[6], lv[7], lv[8]), (lv[9], lv[10], lv[11], lv[12])
@@ -278,10 +287,7 @@ def run_block(lv, start, net, width, a0, nb, fitness, finished, ticks):
                 ticks[a0 + b] = t
                 continue
             force[kept] = force_of(u)
-            if kept != k:
-                idx[kept] = b
-                for i in range(N_STATE):
-                    ps[i, kept] = ps[i, k]
+            _keep_lane(idx, ps, kept, k, b)
             kept += 1
         n_run = kept
         advance_block(force, ps, n_run, two, pole1, pole2, work)
@@ -294,10 +300,7 @@ def run_block(lv, start, net, width, a0, nb, fitness, finished, ticks):
                 continue
             if gruau:
                 jiggle[b, t % _WINDOW] = jiggle_of(ps[0, k], ps[1, k], ps[2, k], ps[3, k])
-            if kept != k:
-                idx[kept] = b
-                for i in range(N_STATE):
-                    ps[i, kept] = ps[i, k]
+            _keep_lane(idx, ps, kept, k, b)
             kept += 1
         n_run = kept
         t += 1

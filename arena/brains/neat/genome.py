@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numba import njit
 
+from arena.brains.activations import CODES, NAMES
+
 _I32 = np.int32
 
 
@@ -78,8 +80,6 @@ class NeatGenomes:
     def genome_dict(self, g: int) -> dict:
         """Genome g as plain JSON data: nodes and connections lists (the brain-file form)."""
         n, c = int(self.n_nodes[g]), int(self.n_conns[g])
-        from arena.brains.activations import NAMES
-
         return {
             "nodes": [
                 {"id": int(self.node_id[g, k]), "activation": NAMES[int(self.node_act[g, k])],
@@ -226,8 +226,6 @@ def _find(ids, n, ident):
 
 def check_genomes(genomes: NeatGenomes, recurrent: bool) -> None:
     """Raise ValueError naming the first genome that breaks the layout's rules (see the module doc)."""
-    from arena.brains.activations import CODES
-
     g, code = _first_problem(genomes.n_inputs, genomes.n_outputs, bool(recurrent), len(CODES), *genomes.arrays())
     if g >= 0:
         raise ValueError(f"genome {g} {_PROBLEMS[code]}")
