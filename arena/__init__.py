@@ -7,10 +7,22 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
+# Modules no kernel reads: the window, the command line, files and runs. Editing them must not
+# throw away minutes of compiled kernels.
+NOT_KERNEL_SOURCES = ("ui/", "persist/", "cli.py", "session.py", "bench.py", "bench_neat.py", "render.py")
+
+
+def kernel_sources(package: Path) -> list:
+    """The .py files under `package` that kernels may be compiled from or freeze constants of."""
+    return [path for path in sorted(package.rglob("*.py"))
+            if not any(path.relative_to(package).as_posix().startswith(skip) or path.name == skip
+                       for skip in NOT_KERNEL_SOURCES)]
+
+
 def source_digest(package: Path) -> str:
-    """A hash of every .py file under `package` (names and contents), 16 hex digits."""
+    """A hash of the kernel sources under `package` (names and contents), 16 hex digits."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(package.rglob("*.py")):
+    for path in kernel_sources(package):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -22,7 +34,7 @@ def _key_numba_cache_to_sources() -> None:
     numba invalidates a cached kernel only when the kernel's own file changes, not when a
     function it inlines from another module (the network forward) or a constant it froze
     (arena params) changes: an edit there silently kept running the old machine code. With
-    the folder keyed to every source file, any edit compiles afresh. Must run before numba is
+    the folder keyed to every kernel source file, any edit there compiles afresh. Must run before numba is
     imported, because numba reads NUMBA_CACHE_DIR once; a user's own setting wins.
     """
     if "NUMBA_CACHE_DIR" in os.environ:

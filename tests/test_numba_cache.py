@@ -1,4 +1,4 @@
-"""numba's cache must not outlive an edit to any module a kernel depends on."""
+"""numba's cache must not outlive an edit to any module a kernel depends on, and only such edits renew it."""
 
 import os
 from pathlib import Path
@@ -22,4 +22,15 @@ def test_any_source_edit_changes_the_key(tmp_path):
     forward.write_text("BLOCK = 64\n")
     assert arena.source_digest(tmp_path) == before
     (tmp_path / "brains" / "extra.py").write_text("")
+    assert arena.source_digest(tmp_path) != before
+
+
+def test_window_and_file_modules_do_not_change_the_key(tmp_path):
+    (tmp_path / "sim.py").write_text("def kernel(): pass\n")
+    before = arena.source_digest(tmp_path)
+    for name in ("ui/app.py", "persist/brainfile.py", "cli.py", "session.py", "arenas/racing/render.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    assert arena.source_digest(tmp_path) == before
+    (tmp_path / "arenas" / "racing" / "sim.py").write_text("")
     assert arena.source_digest(tmp_path) != before
