@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from arena.arenas import get_arena
-from arena.brains.mlp import MLPSpec
-from arena.brains.neat.compile import compile_neat
+from arena.brains.mlp import MLPSpec, forward_numpy
+from arena.brains.neat.compile import compile_neat, forward_reference
 from arena.brains.netbatch import compile_mlp
 from arena.core.errors import RunError, UsageError
 from arena.core.seeding import env_seeds
@@ -123,6 +123,15 @@ class _MLPBreeder:
     def parents(self, state, index):
         return [int(p) for p in state.parents[index]]
 
+    def lineage(self, state):
+        """(species int64[P], parents int64[P, 2]) of the generation being evaluated."""
+        return np.zeros(state.parents.shape[0], dtype=np.int64), state.parents
+
+    def reference_policy(self, genome):
+        """float32[1, n_in] -> float32[1, n_out] of one genome, in numpy (no numba threads)."""
+        genomes = genome[None]
+        return lambda obs: forward_numpy(self.network, genomes, obs)
+
     def brain(self, arena_spec, genome, provenance):
         return brain_from_genome(arena_spec, self.role.name, self.network, genome, provenance)
 
@@ -168,6 +177,13 @@ class _NeatBreeder:
     def parents(self, state, index):
         return [int(p) for p in state.parent_ids[index]]
 
+    def lineage(self, state):
+        return state.species_of, state.parent_ids
+
+    def reference_policy(self, genome):
+        memory = {} if self.recurrent else None  # node values carried from tick to tick
+        return lambda obs: forward_reference(genome, 0, obs[0], memory)[None]
+
     def brain(self, arena_spec, genome, provenance):
         return brain_from_neat(arena_spec, self.role.name, genome, 0, self.recurrent, provenance)
 
@@ -200,6 +216,21 @@ class _NeatBreeder:
         return genome
 
 
+@dataclass
+class GenerationBatch:
+    """One generation ready to evaluate: genomes as the strategy gave them, their compiled networks
+    ({role: NetBatch}), one environment seed each (uint64[n]), and for display each genome's species
+    (int64[n]; all 0 without speciation) and parents (int64[n, 2]: indices into the previous
+    generation for the GA, genome ids for NEAT; -1 for none)."""
+
+    generation: int
+    genomes: object
+    nets: dict
+    seeds: np.ndarray
+    species: np.ndarray
+    parents: np.ndarray
+
+
 class TrainSession:
     def __init__(self, config: TrainConfig, backend=None, reporters=(), params=None):
         self.config = config
@@ -228,14 +259,25 @@ class TrainSession:
     def step(self) -> dict:
         """Evaluate the current generation, tell the strategy, notify reporters; returns the stats."""
         t0 = time.perf_counter()
+        batch = self.ask()
+        outcome = self.backend.evaluate(self.arena, self.level, batch.nets, batch.seeds)
+        return self.tell(batch, outcome, time.perf_counter() - t0)
+
+    def ask(self) -> "GenerationBatch":
+        """The current generation, compiled, with its environment seeds: evaluate it, then `tell`."""
         genomes = self.strategy.ask(self.state)
         nets = {self.role.name: self.breeder.compile(genomes)}
-        size = nets[self.role.name].size
-        seeds = env_seeds(self.config.seed, self.generation, size)
-        outcome = self.backend.evaluate(self.arena, self.level, nets, seeds)
+        seeds = env_seeds(self.config.seed, self.generation, nets[self.role.name].size)
+        return GenerationBatch(self.generation, genomes, nets, seeds, *self.breeder.lineage(self.state))
+
+    def tell(self, batch: "GenerationBatch", outcome, eval_s: float) -> dict:
+        """Hand the outcome of evaluating `batch` (by a backend, or stepped live) to the strategy."""
+        if batch.generation != self.generation:
+            raise RunError(f"outcome of generation {batch.generation} told at generation {self.generation}")
+        genomes = batch.genomes
         fitness = outcome.fitness[self.role.name]
         finished = outcome.finished[self.role.name]
-        eval_s = time.perf_counter() - t0
+        size = fitness.shape[0]
         best = int(np.argmax(np.where(np.isnan(fitness), -np.inf, fitness)))
         if self.champion is None or fitness[best] > self.champion.fitness:
             self.champion = Champion(self.breeder.pick(genomes, best), float(fitness[best]), bool(finished[best]),

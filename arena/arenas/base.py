@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.brains.netbatch import forward
 from arena.core.spec import ArenaSpec
 
 LEVELS_ROOT = Path(__file__).resolve().parents[2] / "levels"
@@ -88,6 +89,37 @@ class Arena:
 
     def outcome(self, state) -> Outcome:
         raise NotImplementedError
+
+    def positions(self, state) -> np.ndarray:
+        """float64[n_envs, 2]: where each agent is, in the world coordinates its renderer draws."""
+        raise NotImplementedError
+
+    def advance(self, level, state, nets: dict, arrays: dict, n_ticks: int, trail=None, trail_every: int = 0):
+        """Step every running environment up to `n_ticks` ticks with its networks, in place.
+
+        The same as `observe`, `forward` and `step` n_ticks times; arenas override it with a
+        fused kernel. arrays: {role: `NetBatch.arrays()`} kept by the caller across calls, so
+        recurrent networks remember. trail: float32[n_envs, m, 2]; after tick t, t a multiple of
+        `trail_every`, agent a's position goes to trail[a, t // trail_every] while that is below m.
+        """
+        for _ in range(n_ticks):
+            if not state.alive.any():
+                return
+            obs = self.observe(level, state)
+            self.step(level, state, {role: forward(nets[role], obs[role], arrays[role]) for role in nets})
+            if trail_every > 0:
+                self.record_trail(state, trail, trail_every)
+
+    def record_trail(self, state, trail, trail_every: int) -> None:
+        """Write the positions of agents whose tick is a multiple of `trail_every` into `trail`."""
+        ticks = self.outcome(state).ticks
+        slot = ticks // trail_every
+        rows = np.flatnonzero((ticks % trail_every == 0) & (slot < trail.shape[1]))
+        trail[rows, slot[rows]] = self.positions(state)[rows]
+
+    @staticmethod
+    def no_trail():
+        return np.zeros((0, 0, 2), dtype=np.float32)
 
     # -- the plain numpy twin of the step API, for tests and benchmarks
     reference = None  # a module with reset / observe / step / outcome of the same signatures

@@ -2,7 +2,8 @@
 
 - reset is deterministic, and so is stepping with the same actions;
 - the numba kernels follow the plain numpy reference tick by tick (observations, state);
-- the fused rollout kernel gives the same outcome as stepping with the step API;
+- the fused rollout kernel gives the same outcome as stepping with the step API, and so does
+  `advance` (the live view's many-ticks step), trails included;
 - brains with NaN, infinite or huge weights neither crash nor score as a success.
 """
 
@@ -10,6 +11,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from arena.arenas.base import Arena
 from arena.brains.mlp import MLPSpec, forward_numpy
 from arena.brains.netbatch import compile_mlp, forward
 
@@ -102,6 +104,19 @@ def check_arena(arena, level, n_envs: int = 96, ticks: int = 400, seed: int = 0,
             raise ContractError(f"rollout fitness of {role!r} differs from stepping")
         if not np.array_equal(stepped.finished[role], rolled.finished[role]):
             raise ContractError(f"rollout finished flags of {role!r} differ from stepping")
+
+    # advance, in uneven chunks, against the step API one tick at a time.
+    slow, fast = arena.reset(level, n_envs, seeds), arena.reset(level, n_envs, seeds)
+    slow_trail = np.zeros((n_envs, ticks // 3 + 2, 2), dtype=np.float32)
+    fast_trail = slow_trail.copy()
+    slow_arrays = {r: net.arrays() for r, net in nets.items()}
+    fast_arrays = {r: net.arrays() for r, net in nets.items()}
+    Arena.advance(arena, level, slow, nets, slow_arrays, ticks, slow_trail, 3)
+    for chunk in (1, 36, max(ticks - 37, 0)):
+        arena.advance(level, fast, nets, fast_arrays, chunk, fast_trail, 3)
+    _same_state(fast, slow, "advance against stepping")
+    if not np.array_equal(fast_trail, slow_trail):
+        raise ContractError("advance recorded different trails from stepping")
 
     # Wild weights.
     for label, value in (("NaN", np.nan), ("infinite", np.inf), ("huge", 1e30)):

@@ -67,6 +67,10 @@ class CartpoleArena(Arena):
         sim.step_kernel(lv, state.physical, state.tick, state.balanced, state.alive, state.finished,
                         state.fitness, state.jiggle, out)
 
+    def positions(self, state):
+        """(cart position, 0) of each cart, metres."""
+        return np.stack([state.physical[:, 0], np.zeros(state.physical.shape[0])], axis=1)
+
     def outcome(self, state) -> Outcome:
         return reference.outcome(state)
 

@@ -313,7 +313,7 @@ def run_block(lv, start, net, width, a0, nb, fitness, finished, ticks):
         finished[a0 + b] = True
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, error_model="numpy", nogil=True)  # nogil: a window keeps drawing while a rollout runs
 def rollout_kernel(lv, start, net, width, fitness, finished, ticks):
     """Run every network of `net` from `start` float64[n, 6] until its run ends, in blocks of
     BLOCK agents over the threads.

@@ -7,7 +7,7 @@ from arena.arenas.base import Arena, Outcome
 from arena.arenas.racing import level as racing_level
 from arena.arenas.racing import reference, sim
 from arena.arenas.racing.params import PARAMS
-from arena.arenas.racing.state import FINISHED, FITNESS, TICK, new_state
+from arena.arenas.racing.state import FINISHED, FITNESS, TICK, X, Y, new_state
 from arena.core.spec import ArenaSpec, RoleSpec
 
 SPEC = ArenaSpec(
@@ -56,6 +56,15 @@ class RacingArena(Arena):
         out = np.ascontiguousarray(actions["driver"], dtype=np.float32)
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.step_kernel(lv, state.real, state.count, state.flag, out)
+
+    def advance(self, level, state, nets, arrays, n_ticks, trail=None, trail_every=0):
+        lv = sim.level_arrays(level, self.max_ticks(level))
+        trail = self.no_trail() if trail is None else trail
+        sim.advance_kernel(lv, state.real, state.count, state.flag, arrays["driver"], nets["driver"].scratch_width(),
+                           np.int64(n_ticks), trail, np.int64(trail_every))
+
+    def positions(self, state):
+        return state.real[:, X:Y + 1]
 
     def outcome(self, state) -> Outcome:
         return Outcome(

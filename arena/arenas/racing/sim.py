@@ -315,7 +315,7 @@ def rollout_kernel(lv, start_x, start_y, start_heading, net, width, fitness, fin
              min(get_num_threads(), fitness.shape[0]))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)  # nogil: a window keeps drawing while a rollout runs
 def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks, n_workers):
     """`rollout_kernel` with n_workers workers.
 
@@ -459,3 +459,88 @@ def step_kernel(lv, real, count, flag, outputs):
         a1 = min(a0 + BLOCK, n)
         pose = np.empty((a1 - a0, N_POSE))  # `advance` leaves it for a `sense` that does not follow here
         advance(lv, real[a0:a1], count[a0:a1], flag[a0:a1], outputs[a0:a1].T, pose, a1 - a0)
+
+
+def advance_kernel(lv, real, count, flag, net, width, n_ticks, trail, trail_every):
+    """Up to `n_ticks` ticks of every running car with its network: what `observe_kernel`, the
+    forward pass and `step_kernel` do tick by tick, fused, with the same result bit for bit.
+
+    net: a `NetBatch.arrays()` tuple, kept by the caller (recurrent nets remember across calls).
+    trail: float32[n, m, 2]; after tick t, t a multiple of `trail_every`, car a's (x, y) goes to
+    trail[a, t // trail_every] while that is below m. Runs `_advance` with one worker per thread.
+    """
+    running = np.flatnonzero(flag[:, ALIVE])
+    _advance(lv, real, count, flag, net, width, n_ticks, trail, trail_every, running,
+             max(1, min(get_num_threads(), running.shape[0])))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _advance(lv, real, count, flag, net, width, n_ticks, trail, trail_every, running_cars, n_workers):
+    """`advance_kernel` over the cars `running_cars` (int64[m], rows still running).
+
+    Worker w takes every n_workers-th running car (so that no worker gets all the long runs,
+    which selection puts side by side) and drives them BLOCK at a time in packed lanes, as in
+    `_rollout`: stopped cars leave their lane to the last one.
+    """
+    weights_t = net[1]
+    dense = net[0] == KIND_DENSE
+    m = running_cars.shape[0]
+    for worker in prange(n_workers):
+        w = np.int64(worker)
+        held = _cars(BLOCK)
+        lane_real, lane_count, lane_flag, pose, car = held
+        local_weights = np.empty((weights_t.shape[0] if dense else 0, BLOCK), dtype=np.float32)
+        lane_net = (net[0], local_weights) + net[2:]
+        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
+        out = np.zeros((2, BLOCK), dtype=np.float32)
+        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
+        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        values = np.zeros(width, dtype=np.float32)
+        rays = np.empty((5, BLOCK * N_RAYS))
+        work = np.empty(BLOCK * N_RAYS, dtype=np.uint64)
+        mine = (m - w + n_workers - 1) // n_workers
+        for first in range(0, mine, BLOCK):
+            running = 0
+            for k in range(first, min(first + BLOCK, mine)):
+                a = running_cars[w + k * n_workers]
+                lane_real[running, :] = real[a, :]
+                lane_count[running, :] = count[a, :]
+                lane_flag[running, :] = flag[a, :]
+                pose[running, POSE_COS] = np.cos(real[a, HEADING])
+                pose[running, POSE_SIN] = np.sin(real[a, HEADING])
+                pose[running, POSE_CLEARANCE] = clearance_at(lv, real[a, X], real[a, Y])
+                car[running] = a
+                if dense:
+                    local_weights[:, running] = weights_t[:, a]
+                running += 1
+            for _ in range(n_ticks):
+                if running == 0:
+                    break
+                sense(lv, lane_real, pose, running, x, rays, work)
+                if dense:
+                    forward_block(lane_net, 0, running, x[:N_INPUTS], out, buf_a, buf_b)
+                else:
+                    for b in range(running):
+                        forward_graph_one(net, car[b], x[:N_INPUTS], b, out, values)
+                advance(lv, lane_real, lane_count, lane_flag, out, pose, running)
+                for b in range(running):
+                    tick = lane_count[b, TICK]
+                    if trail_every > 0 and tick % trail_every == 0 and tick // trail_every < trail.shape[1]:
+                        trail[car[b], tick // trail_every, 0] = np.float32(lane_real[b, X])
+                        trail[car[b], tick // trail_every, 1] = np.float32(lane_real[b, Y])
+                for b in range(running - 1, -1, -1):
+                    if not lane_flag[b, ALIVE]:
+                        a = car[b]
+                        real[a, :] = lane_real[b, :]
+                        count[a, :] = lane_count[b, :]
+                        flag[a, :] = lane_flag[b, :]
+                        running -= 1
+                        if b != running:
+                            _copy_car(held, b, held, running)
+                            if dense:
+                                local_weights[:, b] = local_weights[:, running]
+            for b in range(running):
+                a = car[b]
+                real[a, :] = lane_real[b, :]
+                count[a, :] = lane_count[b, :]
+                flag[a, :] = lane_flag[b, :]

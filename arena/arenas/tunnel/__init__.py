@@ -60,6 +60,10 @@ class TunnelArena(Arena):
         sim.step_kernel(level.top, level.gap, state.p, state.v, state.col, state.alive,
                         state.finished, state.fitness, state.near, out)
 
+    def positions(self, state):
+        """(column, height) of each point."""
+        return np.stack([state.col.astype(np.float64), state.p], axis=1)
+
     def outcome(self, state) -> Outcome:
         return Outcome({"driver": state.fitness.copy()}, {"driver": state.finished.copy()}, state.col.copy())
 

@@ -53,7 +53,7 @@ def force_of(output):
     return np.float64(output - _FORCE_OFFSET)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)  # nogil: a window keeps drawing while a rollout runs
 def rollout_kernel(top, gap, net, width, fitness, finished, ticks):
     """Run every network of `net` over the whole track, in blocks of agents.
 
