@@ -12,6 +12,7 @@ PROG = "arena"
 # them in step with arena.evolve.ga.PRESETS and arena.evolve.neat.PRESETS)
 GA_PRESETS = ("default", "classic")
 NEAT_PRESETS = ("paper", "xor")
+SPEEDS = ("1x", "2x", "4x", "16x", "max", "turbo")  # kept equal to arena.ui.live.SPEEDS by a test
 _TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "out")
 
 
@@ -66,6 +67,24 @@ def build_parser() -> OneLineParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
 
+    play = commands.add_parser("play", help="watch a population evolve in a window, inspect it, drive yourself")
+    play.add_argument("arena", nargs="?", help="arena name: tunnel, racing or cartpole (optional with --load)")
+    play.add_argument("--level", help="level file (default: the arena's first built-in level)")
+    play.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
+    play.add_argument("--population", type=_positive_int, help="genomes per generation (default 200)")
+    play.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    play.add_argument("--load", metavar="PATH",
+                      help="continue a run folder or checkpoint, or watch (or race, with --human) a saved brain")
+    play.add_argument("--human", action="store_true", help="start with your own car (arrow keys) in the race")
+    play.add_argument("--speed", choices=SPEEDS, default="1x", help="starting speed (default 1x)")
+    play.add_argument("--save-dir", default="saves", help="where Ctrl+S and B save, and Ctrl+L loads (default saves)")
+    play.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
+    play.add_argument("--max-fps", type=_non_negative_int, default=120, help="frame-rate cap (default 120; 0: none)")
+    play.add_argument("--frames", type=_positive_int, help="quit after this many frames")
+    play.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
+    play.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")
+    play.set_defaults(handler=cmd_play)
+
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
     train.add_argument("arena", nargs="?", help="arena name: tunnel, racing or cartpole (not with --resume)")
     train.add_argument("--level", help="level file (default: the arena's first built-in level)")
@@ -107,6 +126,12 @@ def _version() -> str:
     from arena import __version__
 
     return __version__
+
+
+def cmd_play(args) -> int:
+    from arena.ui.play import run_play
+
+    return run_play(args)
 
 
 def cmd_train(args) -> int:

@@ -1,0 +1,120 @@
+"""The window: a resizable pygame-ce display and a fixed-timestep loop around one view.
+
+The view's `update(frame_seconds, budget_seconds)` advances the simulation (fixed ticks, as many
+as the speed asks for the time that passed), then `draw(screen)` draws it: simulation and frame
+rate are independent. The app counts frames and their times for `--json` and `--frames`.
+"""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+DEFAULT_SIZE = (1280, 800)
+MAX_FPS = 120  # frames are capped here; 1x still runs 60 ticks a second
+FRAME_AT_MAX_SPEED = 1 / 24  # at max speed a frame lasts about this long: stepping gets what drawing leaves
+WARMUP_FRAMES = 10  # the first frames (first generation, caches) are left out of the frame-rate figures
+BACKGROUND = (20, 22, 28)
+
+
+class App:
+    def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS):
+        pygame.display.init()  # not pygame.init(): no sound here, and no audio device warnings
+        pygame.font.init()
+        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        pygame.display.set_caption(title)
+        self.clock = pygame.time.Clock()
+        self.max_fps = max_fps
+        self.view = None
+        self.running = True
+        self.frames = 0
+        self.frame_times = []  # seconds between consecutive frames
+        self._last = None
+        self.loop_seconds = 0.0
+        self._draw_seconds = 0.005
+        self.font = pygame.font.Font(None, 26)
+
+    # -- before the view exists
+    def wait_for(self, work, message):
+        """Run `work()` in a thread while the window shows `message` and stays responsive;
+        returns its result (or raises its exception). None if the window was closed meanwhile."""
+        result = {}
+
+        def target():
+            try:
+                result["value"] = work()
+            except BaseException as exc:  # re-raised below, in the main thread
+                result["error"] = exc
+
+        worker = threading.Thread(target=target, name="warm-up", daemon=True)
+        worker.start()
+        dots = 0
+        while worker.is_alive():
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT:
+                    self.running = False
+                    return None
+            self.screen.fill(BACKGROUND)
+            line = self.font.render(message + "." * (dots % 4), True, (220, 220, 225))
+            w, h = self.screen.get_size()
+            self.screen.blit(line, ((w - line.get_width()) // 2, h // 2))
+            pygame.display.flip()
+            dots += 1
+            worker.join(0.25)
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
+
+    # -- the loop
+    def frame(self):
+        """One frame: events, simulation, drawing."""
+        now = time.perf_counter()
+        frame_seconds = 0.0 if self._last is None else now - self._last
+        if self._last is not None and self.frames >= WARMUP_FRAMES:
+            self.frame_times.append(frame_seconds)
+        self._last = now
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q):
+                self.running = False
+            else:
+                self.view.handle(event)
+        budget = max(0.002, FRAME_AT_MAX_SPEED - self._draw_seconds)
+        self.view.update(min(frame_seconds, 0.25), budget)
+        t0 = time.perf_counter()
+        self.view.draw(self.screen)
+        pygame.display.flip()
+        self._draw_seconds = 0.8 * self._draw_seconds + 0.2 * (time.perf_counter() - t0)
+        self.frames += 1
+        if self.max_fps:
+            self.clock.tick(self.max_fps)
+
+    def run(self, frames=None) -> int:
+        """Loop until the window closes, Q, Ctrl-C, or `frames` frames; 0, or 130 after Ctrl-C."""
+        started = time.perf_counter()
+        try:
+            while self.running and (frames is None or self.frames < frames):
+                self.frame()
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            self.loop_seconds = time.perf_counter() - started
+        return 0
+
+    def frame_rates(self) -> dict:
+        """Median and 5th-percentile frames a second over the frames after the first few."""
+        times = np.array(self.frame_times or [np.nan])
+        return {"fps_median": round(float(1.0 / np.median(times)), 2) if self.frame_times else 0.0,
+                "fps_p5": round(float(1.0 / np.percentile(times, 95)), 2) if self.frame_times else 0.0}
+
+    def screenshot(self, path) -> None:
+        """Save the last frame (PNG, or any format pygame knows by the extension), atomically."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+        pygame.image.save(self.screen, str(temporary))
+        os.replace(temporary, path)
+
+    def close(self):
+        pygame.quit()

@@ -1,0 +1,100 @@
+"""The live chart: best and mean fitness per generation over stacked species sizes."""
+
+import numpy as np
+import pygame
+
+from arena.arenas.render import species_colours
+
+BACKGROUND = (16, 18, 24, 215)
+BEST = (255, 214, 10)
+MEAN = (110, 200, 255)
+HUMAN = (255, 90, 200)
+AXIS = (120, 120, 130)
+SHOWN_GENERATIONS = 500  # the chart shows the latest ones
+
+
+class Chart:
+    """Redrawn only when a generation ends; blitted every frame."""
+
+    def __init__(self, font):
+        self.font = font
+        self.surface = None
+        self.drawn_for = None
+
+    def draw(self, screen, history, rect):
+        history = history[-SHOWN_GENERATIONS:]
+        key = (len(history), history[-1]["generation"] if history else -1, rect.size)
+        if key != self.drawn_for:
+            self.surface = self._render(history, rect.size)
+            self.drawn_for = key
+        screen.blit(self.surface, rect.topleft)
+
+    def _render(self, history, size):
+        w, h = size
+        surface = pygame.Surface(size, pygame.SRCALPHA)
+        surface.fill(BACKGROUND)
+        title = self.font.render("fitness by generation" + (" / species" if _has_species(history) else ""), True,
+                                 (220, 220, 220))
+        surface.blit(title, (6, 4))
+        if not history:
+            surface.blit(self.font.render("(the first generation is running)", True, AXIS), (6, 24))
+            return surface
+        plot = pygame.Rect(34, 22, w - 42, h - 30)
+        gens = np.array([s["generation"] for s in history], dtype=np.float64)
+        if _has_species(history):
+            self._species(surface, history, plot, gens)
+        best = np.array([s["best_fitness"] for s in history], dtype=np.float64)
+        mean = np.array([s["mean_fitness"] for s in history], dtype=np.float64)
+        series = [(best, BEST), (mean, MEAN)]
+        if any("human_fitness" in s for s in history):
+            series.append((np.array([s.get("human_fitness", np.nan) for s in history], dtype=np.float64), HUMAN))
+        values = np.concatenate([v for v, _ in series])
+        lo = min(0.0, float(np.nanmin(values))) if np.isfinite(values).any() else 0.0
+        hi = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+        hi = hi if hi > lo else lo + 1.0
+        for values, colour in series:
+            points = _points(gens, values, lo, hi, plot)
+            if len(points) >= 2:
+                pygame.draw.lines(surface, colour, False, points, 2)
+            elif len(points) == 1:
+                pygame.draw.circle(surface, colour, points[0], 2)
+        pygame.draw.rect(surface, AXIS, plot, 1)
+        surface.blit(self.font.render(f"{hi:.3g}", True, AXIS), (2, plot.top - 2))
+        surface.blit(self.font.render(f"{lo:.3g}", True, AXIS), (2, plot.bottom - 12))
+        surface.blit(self.font.render(f"best {best[-1]:.3f}", True, BEST), (plot.right - 190, 4))
+        surface.blit(self.font.render(f"mean {mean[-1]:.3f}", True, MEAN), (plot.right - 95, 4))
+        return surface
+
+    def _species(self, surface, history, plot, gens):
+        """Stacked areas: each species' share of the population, generation by generation."""
+        ids = sorted({int(k) for s in history for k in s.get("species", {})})
+        colours = species_colours(np.array(ids)).tolist() if ids else []
+        sizes = np.array([[s.get("species", {}).get(str(i), 0) for i in ids] for s in history], dtype=np.float64)
+        totals = np.maximum(sizes.sum(axis=1, keepdims=True), 1.0)
+        tops = np.cumsum(sizes / totals, axis=1)
+        xs = _xs(gens, plot)
+        bottom = np.zeros(len(history))
+        for k, colour in enumerate(colours):
+            top = tops[:, k]
+            if np.any(top > bottom):
+                upper = [(x, plot.bottom - t * plot.height) for x, t in zip(xs, top)]
+                lower = [(x, plot.bottom - b * plot.height) for x, b in zip(xs[::-1], bottom[::-1])]
+                if len(upper) >= 2:
+                    pygame.draw.polygon(surface, [c // 3 for c in colour], upper + lower)
+            bottom = top
+
+
+def _has_species(history):
+    return any(len(s.get("species", {})) > 1 for s in history)
+
+
+def _xs(gens, plot):
+    span = max(gens[-1] - gens[0], 1.0)
+    return (plot.left + (gens - gens[0]) / span * plot.width).tolist()
+
+
+def _points(gens, values, lo, hi, plot):
+    keep = np.isfinite(values)
+    xs = np.array(_xs(gens, plot))[keep]
+    ys = plot.bottom - (values[keep] - lo) / (hi - lo) * plot.height
+    return list(zip(xs.tolist(), ys.tolist()))

@@ -1,0 +1,176 @@
+"""`arena play`: open the sandbox on an arena, a saved run, a checkpoint or a brain."""
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from arena.brains.netbatch import forward
+from arena.core.errors import ArenaError, UsageError
+from arena.core.fileio import read_json
+
+DEFAULT_POPULATION = 200
+
+
+def load_kind(path) -> str:
+    """'run' (a run folder), 'checkpoint' or 'brain', from what `path` is; ArenaError otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        return "run"
+    data = read_json(path, "file to load", ArenaError)
+    kind = data.get("format") if isinstance(data, dict) else None
+    if kind == "arena.checkpoint":
+        return "checkpoint"
+    if kind == "arena.brain":
+        return "brain"
+    raise ArenaError(f"{path}: neither a checkpoint nor a brain file (field 'format' is {kind!r})")
+
+
+def build_live(args):
+    """The LiveRun that `args` ask for (see `arena play --help`)."""
+    from arena.arenas import get_arena
+    from arena.persist.brainfile import check_compatible, load_brain
+    from arena.persist.runs import resume_session
+    from arena.session import TrainConfig, TrainSession
+    from arena.ui.live import LiveRun
+
+    kind = load_kind(args.load) if args.load else None
+    session = brains = None
+    if kind in ("run", "checkpoint"):
+        given = [flag for flag, value in (("--level", args.level), ("--brain", args.brain),
+                                          ("--population", args.population), ("--seed", args.seed)) if value]
+        if given:
+            raise UsageError(f"a saved run brings its own settings; drop {', '.join(given)}")
+        if kind == "run":
+            session, _ = resume_session(args.load, warn=lambda m: print(f"arena play: {m}", file=sys.stderr))
+        else:
+            session = TrainSession.from_checkpoint(args.load)
+        arena = session.arena
+    elif kind == "brain":
+        brain = load_brain(args.load)
+        arena = get_arena(brain.arena)
+        check_compatible(brain, arena.spec, source=args.load)
+        brains = [brain]
+    if kind is None:
+        if args.arena is None:
+            raise UsageError("name an arena to play (tunnel, racing, cartpole), or --load a run, checkpoint or brain")
+        arena = get_arena(args.arena)
+    elif args.arena and args.arena != arena.spec.name:
+        raise UsageError(f"{args.load} is for arena {arena.spec.name!r}, not {args.arena!r}")
+    if brains is None and session is None:
+        session = TrainSession(TrainConfig(
+            arena=arena.spec.name, level=args.level, brain=args.brain or "mlp",
+            population=args.population or DEFAULT_POPULATION, generations=2**62, seed=args.seed or 0,
+            checkpoint_every=0))
+    level = session.level if session is not None else (
+        arena.load_level(args.level) if args.level else arena.load_level(arena.default_level_path()))
+    renderer_module = _renderer_module(arena)
+    live = LiveRun(arena, level, session=session, brains=brains, trails=renderer_module.RENDERER.trails)
+    if args.human:
+        live.set_human(True)
+    _warm(live)
+    return live
+
+
+def _renderer_module(arena):
+    import importlib
+
+    return importlib.import_module(f"arena.arenas.{arena.spec.name}.render")
+
+
+def _warm(live):
+    """Compile (or load from numba's cache) what the first frame runs, on throwaway state."""
+    arena, level, run = live.arena, live.level, live.run
+    state = arena.reset(level, run.n, np.zeros(run.n, dtype=np.uint64))
+    arrays = {role: net.arrays() for role, net in run.nets.items()}
+    arena.advance(level, state, run.nets, arrays, 1, run.trail[: run.n], max(run.trail_every, 1))
+
+
+def warm_the_rest(live):
+    """Start compiling, in the background, the kernels only some keys need (inspect, your car,
+    next generation, turbo): with a cold cache the window opens a minute sooner. A key pressed
+    before they are ready waits for numba's compiler lock, then runs."""
+    arena, level, run = live.arena, live.level, live.run
+    nets, n = run.nets, run.n
+
+    def work():
+        seeds = np.zeros(n, dtype=np.uint64)
+        state = arena.reset(level, n, seeds)
+        observed = arena.observe(level, state)
+        actions = {role: forward(nets[role], observed[role]) for role in nets}
+        arena.step(level, state, actions)
+        live.backend.evaluate(arena, level, nets, seeds, 1)
+
+    threading.Thread(target=work, name="warm-the-rest", daemon=True).start()
+
+
+def _size(text):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like 1280x800, got {text!r}") from None
+    if not (320 <= w <= 10000 and 240 <= h <= 10000):
+        raise UsageError(f"--size must be from 320x240 to 10000x10000, got {text!r}")
+    return w, h
+
+
+def run_play(args) -> int:
+    import pygame
+
+    from arena.ui.app import App
+    from arena.ui.sandbox import SandboxView
+
+    size = _size(args.size)
+    if args.speed == "turbo" and args.load and load_kind(args.load) == "brain":
+        raise UsageError("--speed turbo evolves headless; a loaded brain has nothing to evolve")
+    if args.screenshot:
+        _check_writable(Path(args.screenshot))
+    try:
+        app = App(size, max_fps=args.max_fps)
+    except pygame.error as exc:
+        raise ArenaError(f"cannot open a window ({exc}); is there a display? (try xvfb-run)") from None
+    try:
+        live = app.wait_for(lambda: build_live(args), "warming up (numba compiles once, then caches)")
+        if live is None:
+            return 0
+        try:
+            load = _session_loader(live)
+            app.view = SandboxView(live, app.screen.get_size(), Path(args.save_dir), load)
+            warm_the_rest(live)
+            if args.speed != "1x":
+                live.set_speed(args.speed)
+            code = app.run(args.frames)
+            if args.screenshot:
+                app.screenshot(args.screenshot)
+        finally:
+            live.close()
+        if args.json:
+            print(json.dumps({
+                "frames": app.frames, **app.frame_rates(), "agents": live.run.n, "generation": live.generation,
+                "speed": live.speed, "generations_closed": len(live.history), "seconds": round(app.loop_seconds, 3),
+            }))
+        return code
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        app.close()
+
+
+def _session_loader(live):
+    if live.session is None:
+        return None
+    from arena.session import TrainSession
+
+    return TrainSession.from_checkpoint
+
+
+def _check_writable(path: Path):
+    if path.exists() and path.is_dir():
+        raise UsageError(f"--screenshot {path}: is a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"--screenshot {path}: folder {path.parent} does not exist")
+    if path.suffix.lower() not in (".png", ".bmp", ".tga", ".jpg", ".jpeg"):
+        raise UsageError(f"--screenshot {path}: use a .png, .bmp, .tga or .jpg name")
+

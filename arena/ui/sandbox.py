@@ -1,0 +1,359 @@
+"""The sandbox view: the population on its level, the HUD, the chart, the inspector and the help."""
+
+import importlib
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from arena.arenas.render import HIGHLIGHT, HUMAN, SELECTED, ramp, species_colours
+from arena.core.errors import ArenaError
+from arena.ui.camera import Camera
+from arena.ui.chart import Chart
+from arena.ui.live import SPEEDS
+from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop, draw_bars
+
+PICK_PIXELS = 16  # a click selects the nearest agent within this distance
+CHART_SIZE = (420, 170)
+INSPECTOR_WIDTH = 300
+SPEED_KEYS = {pygame.K_1: "1x", pygame.K_2: "2x", pygame.K_3: "4x", pygame.K_4: "16x", pygame.K_5: "max",
+              pygame.K_6: "turbo"}
+
+
+def renderer_for(arena, level):
+    """The arena's renderer (its `render.py` module's RENDERER) for `level`."""
+    module = importlib.import_module(f"arena.arenas.{arena.spec.name}.render")
+    return module.RENDERER(arena, level)
+
+
+class SandboxView:
+    """Draws a `LiveRun` and turns keys and mouse into commands on it."""
+
+    def __init__(self, live, size, save_dir: Path, load_checkpoint=None):
+        self.live = live
+        self.save_dir = Path(save_dir)
+        self.load_checkpoint = load_checkpoint  # path -> session; None where loading is not offered
+        self.text = Text(15)
+        self.small = Text(13)
+        self.chart = Chart(self.small.font)
+        self.messages = Messages()
+        self.renderer = renderer_for(live.arena, live.level)
+        self.camera = Camera(size, self.renderer.bounds())
+        self.selected = None  # row of the inspected agent
+        self.colour_by = "species" if live.session is not None and live.session.config.brain == "neat" else "fitness"
+        self.show_trails = self.renderer.trails
+        self.show_chart = True
+        self.show_help = False
+        self.held = set()  # keys held down, from the events (posted events count too)
+        self.dragging = False
+        self.closed_generations = 0
+        self.started = time.perf_counter()
+
+    # -- events
+    def handle(self, event) -> None:
+        if event.type == pygame.KEYDOWN:
+            self.held.add(event.key)
+            self._key(event)
+        elif event.type == pygame.KEYUP:
+            self.held.discard(event.key)
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.dragging = False
+            self._press_at = event.pos
+        elif event.type == pygame.MOUSEMOTION and event.buttons and event.buttons[0]:
+            if self.dragging or np.hypot(*event.rel) > 0:
+                self.dragging = True
+                self.camera.pan(*event.rel)
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            if not self.dragging:
+                self.select_at(event.pos)
+            self.dragging = False
+        elif event.type == pygame.MOUSEWHEEL:
+            self.camera.zoom(event.y, pygame.mouse.get_pos() if pygame.mouse.get_focused() else
+                             (self.camera.size[0] / 2, self.camera.size[1] / 2))
+        elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+            size = (event.x, event.y) if event.type == pygame.WINDOWSIZECHANGED else event.size
+            self.camera.resize(size)
+
+    def _key(self, event):
+        key, ctrl = event.key, event.mod & pygame.KMOD_CTRL
+        live = self.live
+        if key == pygame.K_F1:
+            self.show_help = not self.show_help
+        elif key == pygame.K_ESCAPE:
+            self.show_help = False
+            self.selected = None
+        elif key == pygame.K_s and ctrl:
+            self.save_state()
+        elif key == pygame.K_l and ctrl:
+            self.load_latest()
+        elif key == pygame.K_SPACE:
+            live.paused = not live.paused
+        elif key == pygame.K_PERIOD and live.paused and not live.turbo:
+            self._closed(live.tick(1))
+        elif key == pygame.K_n:
+            self._closed([s for s in [live.next_generation()] if s])
+        elif key in SPEED_KEYS:
+            self.set_speed(SPEED_KEYS[key])
+        elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS, pygame.K_MINUS, pygame.K_KP_MINUS):
+            step = 1 if key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS) else -1
+            self.set_speed(SPEEDS[min(max(SPEEDS.index(live.speed) + step, 0), len(SPEEDS) - 1)])
+        elif key == pygame.K_f:
+            self.camera.follow = not self.camera.follow
+        elif key == pygame.K_HOME:
+            self.camera.fit()
+        elif key == pygame.K_h:
+            self.toggle_human()
+        elif key == pygame.K_c:
+            self.colour_by = "fitness" if self.colour_by == "species" else "species"
+        elif key == pygame.K_t:
+            self.show_trails = not self.show_trails
+        elif key == pygame.K_g:
+            self.show_chart = not self.show_chart
+        elif key == pygame.K_b:
+            self.save_champion()
+
+    def set_speed(self, speed):
+        try:
+            self.live.set_speed(speed)
+        except ArenaError as exc:
+            self.messages.add(str(exc), NEGATIVE)
+            return
+        if speed == "turbo":
+            self.selected = None
+        self.messages.add(f"speed {speed}")
+
+    def toggle_human(self):
+        live = self.live
+        on = not live.human
+        if on and live.speed != "1x":
+            self.set_speed("1x")
+        live.set_human(on)
+        self.held.clear()
+        if on:
+            self.selected = live.run.n
+            self.camera.follow = True
+            self.messages.add(f"you drive the pink car ({self.renderer.human_keys}); H gives it back")
+        else:
+            self.selected = None
+
+    def select_at(self, pixel):
+        """Inspect the agent nearest `pixel` (running ones first), or nothing if none is near."""
+        state, n = self.live.view_state()
+        if state is None or self.live.turbo:
+            return None
+        screen = self.camera.to_screen(self.renderer.world_positions(state))
+        distance = np.hypot(*(screen - np.asarray(pixel, dtype=np.float64)).T)
+        distance = np.where(np.isfinite(distance), distance, np.inf)
+        for candidates in (np.flatnonzero(state.alive), np.arange(len(distance))):
+            near = candidates[distance[candidates] <= PICK_PIXELS]
+            if near.size:
+                self.selected = int(near[np.argmin(distance[near])])
+                return self.selected
+        self.selected = None
+        return None
+
+    # -- files
+    def _unused(self, stem, suffix):
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        path, k = self.save_dir / f"{stem}{suffix}", 1
+        while path.exists():
+            k += 1
+            path = self.save_dir / f"{stem}-{k}{suffix}"
+        return path
+
+    def save_state(self):
+        name = f"{self.live.arena.spec.name}-gen-{self.live.generation:06d}"
+        try:
+            path = self.live.save_state(self._unused(name, ".checkpoint.json"))
+            self.messages.add(f"saved generation {self.live.generation} to {path}")
+        except (ArenaError, OSError) as exc:
+            self.messages.add(f"not saved: {exc}", NEGATIVE)
+
+    def save_champion(self):
+        live = self.live
+        name = f"{live.arena.spec.name}-champion-gen-{live.generation:06d}"
+        try:
+            path = live.save_champion(self._unused(name, ".brain.json"))
+            self.messages.add(f"saved the champion brain to {path}")
+        except (ArenaError, OSError) as exc:
+            self.messages.add(f"not saved: {exc}", NEGATIVE)
+
+    def load_latest(self):
+        """Continue from the newest state saved (Ctrl+S) in the save folder for this arena."""
+        if self.load_checkpoint is None:
+            self.messages.add("loading a saved state needs an evolving run", NEGATIVE)
+            return
+        pattern = f"{self.live.arena.spec.name}-gen-*.checkpoint.json"
+        saved = sorted(self.save_dir.glob(pattern), key=lambda p: p.stat().st_mtime) if self.save_dir.is_dir() else []
+        if not saved:
+            self.messages.add(f"no saved state in {self.save_dir} (Ctrl+S saves one)", NEGATIVE)
+            return
+        try:
+            session = self.load_checkpoint(saved[-1])
+            level_changed = session.level_path != self.live.session.level_path
+            self.live.replace_session(session)
+        except ArenaError as exc:
+            self.messages.add(f"not loaded: {exc}", NEGATIVE)
+            return
+        if level_changed:
+            self.renderer = renderer_for(self.live.arena, self.live.level)
+            self.camera.bounds = self.renderer.bounds()
+            self.camera.fit()
+        self.selected = None
+        self.messages.add(f"loaded generation {self.live.generation} from {saved[-1]}")
+
+    # -- time
+    def update(self, frame_seconds, budget_seconds):
+        live = self.live
+        if live.human:
+            live.human_action[:] = self.renderer.human_action(self.held)
+        self._closed(live.update(frame_seconds, budget_seconds))
+        if self.selected is not None and self.selected >= len(live.run.state.alive):
+            self.selected = None
+        state, _ = live.view_state()
+        if state is not None:
+            target = self.selected if self.selected is not None else (0 if live.turbo else live.leader())
+            if target is not None and target >= 0:
+                self.camera.track(self.renderer.world_positions(state)[target], frame_seconds)
+
+    def _closed(self, stats):
+        self.closed_generations += len(stats)
+
+    # -- drawing
+    def draw(self, screen):
+        live = self.live
+        renderer = self.renderer
+        renderer.draw_level(screen, self.camera)
+        if self.show_trails and renderer.trails:
+            renderer.draw_trails(screen, self.camera, live.trails)
+        state, n = live.view_state()
+        if state is not None:
+            colours = self._colours(state, n)
+            marks = {}
+            if live.turbo:
+                marks[0] = HIGHLIGHT
+            else:
+                leader = live.leader()
+                if leader >= 0:
+                    marks[leader] = HIGHLIGHT
+                if live.human:
+                    marks[n] = HUMAN
+                if self.selected is not None:
+                    marks[self.selected] = SELECTED
+            renderer.draw_agents(screen, self.camera, state, colours, marks)
+            if self.selected is not None and not live.turbo:
+                info = live.inspect(self.selected)
+                if info["alive"]:
+                    renderer.draw_sensors(screen, self.camera, state, self.selected, info["inputs"])
+                self._inspector(screen, info)
+        self._hud(screen)
+        if self.show_chart:
+            w, h = screen.get_size()
+            self.chart.draw(screen, live.history, pygame.Rect(w - CHART_SIZE[0] - 8, 8, *CHART_SIZE))
+        self.messages.draw(screen, self.text)
+        if self.show_help:
+            self._help(screen)
+
+    def _colours(self, state, n):
+        live = self.live
+        rows = len(state.alive)
+        if live.turbo:
+            return np.tile(np.array([[255, 214, 10]], dtype=np.uint8), (rows, 1))
+        if self.colour_by == "species":
+            colours = species_colours(live.run.species)
+        else:
+            fitness = live.fitness()[:n]
+            top = np.nanmax(fitness) if n and np.isfinite(fitness).any() else 0.0
+            colours = ramp(fitness / top if top > 0 else np.zeros(n))
+        if rows > n:
+            colours = np.vstack([colours, np.tile(np.array([HUMAN], dtype=np.uint8), (rows - n, 1))])
+        return colours
+
+    def _hud(self, screen):
+        live = self.live
+        history = live.history
+        last = history[-1] if history else {}
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        lines = [f"{live.arena.spec.name} - {live.level.name}   generation {live.generation}"]
+        if live.turbo:
+            lines.append("turbo: generations run headless; replaying the champion")
+        else:
+            state, n = live.view_state()
+            alive = int(state.alive[:n].sum())
+            fitness = live.fitness()[:n]
+            lines.append(f"alive {alive} / {n}   tick {live.run.ticks}")
+            if n:
+                lines.append(f"now: best {np.nanmax(fitness):.3f}  mean {np.nanmean(fitness):.3f}")
+        if last:
+            lines.append(f"last generation: best {last['best_fitness']:.3f}  mean {last['mean_fitness']:.3f}")
+        if live.session is not None and live.session.champion is not None:
+            c = live.session.champion
+            lines.append(f"champion {c.fitness:.3f} (generation {c.generation})")
+        if "human_fitness" in last:
+            lines.append(f"you: {last['human_fitness']:.3f}")
+        lines.append(f"{self.closed_generations / elapsed:.2f} generations/s")
+        speed = live.speed + ("  PAUSED" if live.paused else "")
+        lines.append((f"speed {speed}   colour: {self.colour_by}   F1 help", DIM))
+        self.text.panel(screen, lines, (8, 8))
+
+    def _inspector(self, screen, info):
+        live = self.live
+        role = live.role
+        h = screen.get_size()[1]
+        height = (len(role.observation) + len(role.action) + 7) * self.small.line_height + 16
+        rect = pygame.Rect(8, max(h - height - 8, 150), INSPECTOR_WIDTH, height)
+        backdrop(screen, rect)
+        y = rect.top + 6
+        title = "you" if info["human"] else f"agent {info['row']}"
+        state = "running" if info["alive"] else "stopped"
+        lines = [f"{title}: {state}, fitness {info['fitness']:.3f}, tick {info['ticks']}"]
+        if not info["human"]:
+            parents = ", ".join(str(p) for p in info["parents"] if p >= 0) or "none"
+            lines.append(f"species {info['species']}   parents {parents}")
+        for line in lines:
+            screen.blit(self.small.render(line), (rect.left + 8, y))
+            y += self.small.line_height
+        inner = pygame.Rect(rect.left + 8, y + 4, rect.width - 16, 0)
+        y = draw_bars(screen, self.small, inner, "inputs", role.observation, info["inputs"], -1.0, 1.0)
+        inner.top = y + 4
+        low = 0.0 if role.output_activation == "sigmoid" else -1.0
+        draw_bars(screen, self.small, inner, "outputs", role.action, info["outputs"], low, 1.0)
+
+    def _help(self, screen):
+        rows = self.help_lines()
+        text = self.text
+        key_width = max(text.render(k).get_width() for k, _ in rows) + 16
+        width = key_width + max(text.render(what).get_width() for _, what in rows) + 24
+        height = (len(rows) + 1) * text.line_height + 16
+        w, h = screen.get_size()
+        rect = pygame.Rect((w - width) // 2, max((h - height) // 2, 0), width, height)
+        backdrop(screen, rect)
+        screen.blit(text.render("keys", DIM), (rect.left + 12, rect.top + 8))
+        for k, (key, what) in enumerate(rows, start=1):
+            y = rect.top + 8 + k * text.line_height
+            screen.blit(text.render(key), (rect.left + 12, y))
+            screen.blit(text.render(what), (rect.left + 12 + key_width, y))
+
+    def help_lines(self):
+        return [
+            ("F1", "show or hide this help"),
+            ("Space", "pause or go on"),
+            (".", "one tick, while paused"),
+            ("N", "end this generation now (evaluated in full)"),
+            ("1 2 3 4 5 6", "speed 1x, 2x, 4x, 16x, max, turbo"),
+            ("+ / -", "faster / slower"),
+            ("F", "follow the leader, or stop following"),
+            ("drag, wheel", "pan, zoom"),
+            ("Home", "show the whole level"),
+            ("click", "inspect an agent (Esc lets go)"),
+            ("H", "take the wheel of your own car, or give it back"),
+            ("arrows", self.renderer.human_keys),
+            ("C", "colour by species or by fitness"),
+            ("T", "trails of the best runs on or off"),
+            ("G", "chart on or off"),
+            ("Ctrl+S", f"save the evolutionary state to {self.save_dir}"),
+            ("Ctrl+L", "load the latest state saved there"),
+            ("B", "save the champion brain there"),
+            ("Q, close", "quit"),
+        ]

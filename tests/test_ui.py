@@ -1,0 +1,440 @@
+"""The sandbox window, driven by posted pygame events on a real X display (Xvfb).
+
+Outside CI these tests skip when there is neither a display nor Xvfb; in CI they must run.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from arena.arenas import get_arena
+from arena.session import TrainConfig, TrainSession
+from arena.ui.live import SPEEDS, LiveRun
+from tests.conftest import IN_CI
+
+
+@pytest.fixture(scope="module")
+def display():
+    """A DISPLAY to draw on: the one given, or a private Xvfb started for these tests."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    if shutil.which("Xvfb") is None:
+        if IN_CI:
+            pytest.fail("CI must run the window tests: Xvfb is missing (.ci/run installs it)")
+        pytest.skip("no display and no Xvfb to start one")
+    for number in range(91, 120):
+        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
+            break
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("Xvfb did not start")
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = f":{number}"
+    try:
+        yield os.environ["DISPLAY"]
+    finally:
+        del os.environ["DISPLAY"]
+        server.terminate()
+        server.wait(10)
+
+
+def play_args(**given):
+    args = dict(arena="racing", level=None, brain=None, population=24, seed=3, load=None, human=False,
+                speed="1x", save_dir="saves", size="960x640", max_fps=0, frames=None, screenshot=None, json=False)
+    args.update(given)
+    return SimpleNamespace(**args)
+
+
+@pytest.fixture
+def window(display, tmp_path):
+    """A function opening the sandbox as `arena play` would; the app closes after the test."""
+    from arena.ui.app import App
+    from arena.ui.play import build_live
+    from arena.ui.sandbox import SandboxView
+
+    opened = []
+
+    def open_window(**given):
+        args = play_args(save_dir=str(tmp_path / "saves"), **given)
+        app = App((960, 640), max_fps=0)
+        live = build_live(args)
+        app.view = SandboxView(live, app.screen.get_size(), tmp_path / "saves",
+                               TrainSession.from_checkpoint if live.session else None)
+        opened.append((app, live))
+        return app, app.view, live
+
+    yield open_window
+    for app, live in opened:
+        live.close()
+        app.close()
+
+
+def post_key(key, mod=0):
+    import pygame
+
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=mod, unicode="", scancode=0))
+
+
+def release_key(key):
+    import pygame
+
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+
+
+def frames(app, n):
+    for _ in range(n):
+        app.frame()
+
+
+def test_speed_keys_and_pause_and_single_tick(window):
+    import pygame
+
+    app, view, live = window()
+    frames(app, 2)
+    for key, speed in ((pygame.K_3, "4x"), (pygame.K_5, "max"), (pygame.K_MINUS, "16x"), (pygame.K_1, "1x")):
+        post_key(key)
+        frames(app, 1)
+        assert live.speed == speed
+    post_key(pygame.K_SPACE)
+    frames(app, 1)
+    assert live.paused
+    ticks = live.run.ticks
+    time.sleep(0.05)
+    frames(app, 3)
+    assert live.run.ticks == ticks, "a paused run must not move"
+    post_key(pygame.K_PERIOD)
+    frames(app, 1)
+    assert live.run.ticks == ticks + 1
+
+
+def test_fixed_timestep_runs_sixty_ticks_a_second_whatever_the_frame_rate(window):
+    _, _, live = window()
+    live.update(0.0, 0.0)
+    start = live.run.ticks
+    for _ in range(30):  # half a second in uneven frames
+        live.update(1 / 60 if _ % 2 else 1 / 30 - 1 / 60, 0.0)
+    assert live.run.ticks - start == 30
+    live.set_speed("4x")
+    start = live.run.ticks
+    live.update(0.1, 0.0)
+    assert live.run.ticks - start == 24
+
+
+def spread_out(app, live, ticks=90):
+    while live.run.ticks < ticks:
+        app.frame()
+
+
+def test_click_selects_the_car_under_the_cursor_and_inspects_it(window):
+    import pygame
+
+    app, view, live = window(population=24)
+    spread_out(app, live)
+    live.paused = True
+    frames(app, 1)
+    screen = view.camera.to_screen(view.renderer.world_positions(live.run.state))
+    alive = np.flatnonzero(live.run.state.alive)
+    gaps = [np.min(np.delete(np.hypot(*(screen - screen[r]).T), r)) for r in alive]
+    row = int(alive[int(np.argmax(gaps))])
+    assert max(gaps) > 3, "the cars never spread apart"
+    pixel = tuple(int(round(v)) for v in screen[row])
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pixel, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pixel, button=1))
+    frames(app, 1)
+    assert view.selected == row
+    info = live.inspect(row)
+    role = live.role
+    assert info["inputs"].shape == (role.n_inputs,) and info["outputs"].shape == (role.n_outputs,)
+    observed = live.arena.observe(live.level, live.run.state)[role.name][row]
+    assert np.array_equal(info["inputs"], observed)
+    assert info["parents"] == [-1, -1] and info["species"] == 0
+    post_key(pygame.K_ESCAPE)
+    frames(app, 1)
+    assert view.selected is None
+    far = (5, app.screen.get_height() - 5)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=far, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=far, button=1))
+    frames(app, 1)
+    assert view.selected is None
+
+
+def test_human_takeover_drives_the_car_with_the_arrow_keys(window):
+    import pygame
+
+    app, view, live = window(population=12)
+    frames(app, 2)
+    post_key(pygame.K_h)
+    frames(app, 1)
+    assert live.human and len(live.run.state.alive) == live.run.n + 1
+    human = live.run.n
+    start = live.arena.positions(live.run.state)[human].copy()
+    post_key(pygame.K_UP)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline and np.hypot(*(live.arena.positions(live.run.state)[human] - start)) < 1.0:
+        app.frame()
+    assert live.run.state.real[human, 3] > 2.0, "throttle held, yet the car has no speed"
+    assert np.hypot(*(live.arena.positions(live.run.state)[human] - start)) >= 1.0
+    release_key(pygame.K_UP)
+    frames(app, 1)
+    assert live.human_action[1] == 0.0
+    post_key(pygame.K_h)
+    frames(app, 1)
+    assert not live.human and len(live.run.state.alive) == live.run.n
+
+
+def test_save_then_load_restores_the_generation(window, tmp_path):
+    import pygame
+
+    app, view, live = window(population=16)
+    post_key(pygame.K_n)
+    frames(app, 1)
+    assert live.generation == 1
+    saved_genomes = live.run.batch.genomes.copy()
+    post_key(pygame.K_s, pygame.KMOD_CTRL)
+    post_key(pygame.K_b)
+    frames(app, 1)
+    assert sorted(p.name for p in (tmp_path / "saves").iterdir()) == [
+        "racing-champion-gen-000001.brain.json", "racing-gen-000001.checkpoint.json"]
+    for _ in range(2):
+        post_key(pygame.K_n)
+        frames(app, 1)
+    assert live.generation == 3
+    post_key(pygame.K_l, pygame.KMOD_CTRL)
+    frames(app, 1)
+    assert live.generation == 1
+    assert np.array_equal(live.run.batch.genomes, saved_genomes)
+    post_key(pygame.K_s, pygame.KMOD_CTRL)  # saving again never overwrites
+    frames(app, 1)
+    assert (tmp_path / "saves" / "racing-gen-000001-2.checkpoint.json").exists()
+
+
+def test_watching_live_evolves_exactly_as_headless_training(window):
+    """Generations stepped in the window, skipped with N, or run in turbo equal `arena train`."""
+    import pygame
+
+    app, view, live = window(population=20, seed=5)
+    live.set_speed("max")
+    while len(live.history) < 2:
+        app.frame()
+    post_key(pygame.K_n)
+    frames(app, 1)
+    live.set_speed("turbo")
+    deadline = time.monotonic() + 60
+    while len(live.history) < 6 and time.monotonic() < deadline:
+        app.frame()
+    live.set_speed("1x")
+    headless = TrainSession(TrainConfig("racing", population=20, seed=5))
+    expected = [headless.step() for _ in range(len(live.history))]
+    for got, want in zip(live.history, expected):
+        assert got["generation"] == want["generation"]
+        assert got["best_fitness"] == want["best_fitness"] and got["mean_fitness"] == want["mean_fitness"]
+    assert np.array_equal(live.session.champion.genome, headless.champion.genome)
+
+
+def test_pausing_turbo_pauses_evolution(window):
+    app, view, live = window(population=10)
+    live.set_speed("turbo")
+    deadline = time.monotonic() + 60
+    while not live.history and time.monotonic() < deadline:
+        app.frame()
+    live.paused = True
+    settled = time.monotonic() + 20
+    while live.turbo_running and time.monotonic() < settled:
+        app.frame()
+    paused_at = live.generation
+    time.sleep(0.3)
+    frames(app, 5)
+    assert not live.turbo_running and live.generation == paused_at
+    live.paused = False
+    while live.generation == paused_at and time.monotonic() < deadline:
+        app.frame()
+    assert live.generation > paused_at
+
+
+def test_help_overlay_resize_and_trails(window):
+    import pygame
+
+    app, view, live = window(population=10)
+    post_key(pygame.K_F1)
+    frames(app, 1)
+    assert view.show_help
+    keys = " ".join(k for k, _ in view.help_lines())
+    for key in ("Space", "N", "H", "Ctrl+S", "Ctrl+L", "B", "F1"):
+        assert key in keys
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(700, 500), w=700, h=500))
+    frames(app, 1)
+    assert view.camera.size == (700, 500)
+    live.set_speed("max")
+    while not live.history:
+        app.frame()
+    assert len(live.trails) == 10
+    best = live.trails[0]
+    assert best.fitness == live.history[-1]["best_fitness"]
+    assert best.points.shape[1] == 2 and len(best.points) >= 2
+    assert np.allclose(best.points[0], live.level.start[:2], atol=1e-4)
+
+
+@pytest.mark.parametrize("arena", ["tunnel", "cartpole"])
+def test_other_arenas_play_and_draw(window, arena):
+    app, view, live = window(arena=arena, population=12)
+    frames(app, 20)
+    assert live.run.ticks > 0
+    row = int(np.flatnonzero(live.run.state.alive)[0]) if live.run.state.alive.any() else 0
+    view.selected = row
+    frames(app, 2)  # the inspector and sensors draw
+
+
+def test_a_loaded_brain_races_a_human(window, tmp_path):
+    session = TrainSession(TrainConfig("racing", population=10, seed=1))
+    session.step()
+    from arena.persist.brainfile import save_brain
+
+    path = tmp_path / "champion.brain.json"
+    save_brain(session.champion_brain(), path)
+    app, view, live = window(arena=None, load=str(path), human=True)
+    assert live.brains is not None and live.run.n == 1 and live.human
+    frames(app, 5)
+    with pytest.raises(Exception, match="nothing to evolve"):
+        live.set_speed("turbo")
+
+
+def run_cli(*argv, display=None, timeout=300):
+    env = {**os.environ, "DISPLAY": display or os.environ.get("DISPLAY", "")}
+    return subprocess.run([sys.executable, "-m", "arena", *argv], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_play_command_json_and_screenshot_show_track_and_cars(display, tmp_path):
+    from arena.arenas.racing.render import ROAD
+    from arena.arenas.render import GRASS
+
+    shot = tmp_path / "shot.png"
+    done = run_cli("play", "racing", "--population", "60", "--frames", "90", "--json", "--screenshot", str(shot),
+                   "--save-dir", str(tmp_path), display=display)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result) >= {"frames", "fps_median", "fps_p5", "agents", "generation"}
+    assert result["frames"] == 90 and result["agents"] == 60 and result["fps_median"] > 0
+    import pygame
+
+    image = pygame.surfarray.array3d(pygame.image.load(str(shot)))  # [x, y, rgb]
+    colours = {tuple(c) for c in image.reshape(-1, 3)}
+    assert tuple(ROAD) in colours and tuple(GRASS) in colours
+
+
+def test_screenshot_shows_the_cars_where_they_are(window, tmp_path):
+    """Pixels at the cars' positions in the saved frame have the cars' colours, not the track's."""
+    import pygame
+
+    from arena.arenas.racing.render import ROAD
+    from arena.arenas.render import GRASS
+
+    app, view, live = window(population=40)
+    spread_out(app, live, 60)
+    live.paused = True
+    frames(app, 1)
+    shot = tmp_path / "frame.png"
+    app.screenshot(shot)
+    image = pygame.image.load(str(shot))
+    state = live.run.state
+    alive = np.flatnonzero(state.alive)
+    assert alive.size > 5
+    car_colours = {tuple(c) for c in view._colours(state, live.run.n)[alive].tolist()} | {(255, 255, 255)}
+    screen = view.camera.to_screen(view.renderer.world_positions(state))
+    w, h = image.get_size()
+    checked = 0
+    for row in alive:
+        x, y = (int(round(v)) for v in screen[row])
+        if 0 <= x < w and 0 <= y < h:
+            pixel = tuple(image.get_at((x, y)))[:3]
+            assert pixel not in (tuple(ROAD), tuple(GRASS)), f"car {row} at {(x, y)} is not drawn"
+            checked += pixel in car_colours
+    assert checked >= alive.size // 2
+    road = view.camera.to_screen(live.level.centre[len(live.level.centre) // 2][None])[0]
+    if 0 <= road[0] < w and 0 <= road[1] < h:
+        assert tuple(image.get_at((int(road[0]), int(road[1]))))[:3] == tuple(ROAD)
+
+
+def test_play_rejects_bad_input_in_one_line(display, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    cases = [
+        (["play", "nosucharena", "--frames", "1"], "nosucharena"),
+        (["play", "racing", "--load", str(bad), "--frames", "1"], "bad.json"),
+        (["play", "racing", "--screenshot", str(tmp_path / "missing" / "x.png"), "--frames", "1"], "missing"),
+        (["play", "racing", "--size", "10x10", "--frames", "1"], "--size"),
+        (["play", "racing", "--speed", "warp"], "warp"),
+    ]
+    for argv, named in cases:
+        done = run_cli(*argv, display=display)
+        assert done.returncode == 2, (argv, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and named in lines[0] and "Traceback" not in done.stderr, (argv, done.stderr)
+
+
+def test_ctrl_c_closes_the_window_cleanly(display):
+    env = {**os.environ, "DISPLAY": display}
+    process = subprocess.Popen([sys.executable, "-m", "arena", "play", "racing", "--population", "20"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(8)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def test_cli_speed_names_match_the_live_run():
+    from arena import cli
+
+    assert cli.SPEEDS == SPEEDS
+
+
+def test_live_run_steps_without_a_window():
+    """The live run (what the window shows) needs no display: a generation to its end."""
+    arena = get_arena("tunnel")
+    session = TrainSession(TrainConfig("tunnel", population=8, seed=2))
+    live = LiveRun(arena, session.level, session=session)
+    live.set_speed("max")
+    while not live.history:
+        live.update(0.0, 0.05)
+    assert live.history[0]["best_fitness"] == TrainSession(TrainConfig("tunnel", population=8, seed=2)).step()[
+        "best_fitness"]
+
+
+def test_load_tells_runs_checkpoints_and_brains_apart(tmp_path):
+    from arena.core.errors import ArenaError
+    from arena.persist.brainfile import save_brain
+    from arena.persist.checkpoint import save_checkpoint
+    from arena.ui.play import build_live, load_kind
+
+    session = TrainSession(TrainConfig("tunnel", population=6, seed=1))
+    session.step()
+    save_brain(session.champion_brain(), tmp_path / "a.brain.json")
+    save_checkpoint(tmp_path / "a.checkpoint.json", session.checkpoint_data())
+    assert load_kind(tmp_path) == "run"
+    assert load_kind(tmp_path / "a.brain.json") == "brain"
+    assert load_kind(tmp_path / "a.checkpoint.json") == "checkpoint"
+    (tmp_path / "level.json").write_text('{"format": "arena.level"}')
+    for bad in ("level.json", "missing.json"):
+        with pytest.raises(ArenaError, match=bad):
+            load_kind(tmp_path / bad)
+    live = build_live(play_args(arena=None, load=str(tmp_path / "a.checkpoint.json"), population=None, seed=None))
+    assert live.generation == 1 and live.session.config.population == 6
+    with pytest.raises(ArenaError, match="own settings"):
+        build_live(play_args(arena=None, load=str(tmp_path / "a.checkpoint.json"), population=9, seed=None))
+    with pytest.raises(ArenaError, match="not 'racing'"):
+        build_live(play_args(arena="racing", load=str(tmp_path / "a.brain.json")))

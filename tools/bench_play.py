@@ -1,0 +1,61 @@
+"""The sandbox's frame rates and its max-speed evolution rate against headless training.
+
+Runs `arena play racing --population 500` for 600 frames at 1x and at max speed (on $DISPLAY,
+or a private Xvfb), then times headless training over the very generations the max-speed window
+completed (same seed, so the same generations). Prints one JSON line:
+{"fps_median_1x", "fps_p5_1x", "fps_median_max", "generations_window", "window_generations_per_s",
+ "headless_generations_per_s", "ratio"}.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from arena.session import TrainConfig, TrainSession
+
+POPULATION = 500
+FRAMES = 600
+
+
+def play(*extra):
+    done = subprocess.run([sys.executable, "-m", "arena", "play", "racing", "--population", str(POPULATION),
+                           "--frames", str(FRAMES), "--json", "--save-dir", "/tmp", *extra],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main():
+    server = None
+    if not os.environ.get("DISPLAY"):
+        if shutil.which("Xvfb") is None:
+            sys.exit("bench_play: no DISPLAY and no Xvfb")
+        server = subprocess.Popen(["Xvfb", ":77", "-screen", "0", "1600x1000x24"], stderr=subprocess.DEVNULL)
+        os.environ["DISPLAY"] = ":77"
+        time.sleep(1.0)
+    try:
+        normal = play()
+        fastest = play("--speed", "max")
+    finally:
+        if server:
+            server.terminate()
+    generations = fastest["generations_closed"]
+    TrainSession(TrainConfig("racing", population=POPULATION, seed=1)).step()  # kernels loaded, as in the window
+    session = TrainSession(TrainConfig("racing", population=POPULATION, seed=0))
+    started = time.perf_counter()
+    for _ in range(generations):
+        session.step()
+    headless_rate = generations / (time.perf_counter() - started)
+    window_rate = generations / fastest["seconds"]
+    print(json.dumps({
+        "fps_median_1x": normal["fps_median"], "fps_p5_1x": normal["fps_p5"],
+        "fps_median_max": fastest["fps_median"], "fps_p5_max": fastest["fps_p5"],
+        "generations_window": generations, "window_generations_per_s": round(window_rate, 2),
+        "headless_generations_per_s": round(headless_rate, 2), "ratio": round(window_rate / headless_rate, 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()
