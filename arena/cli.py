@@ -68,11 +68,7 @@ def build_parser() -> OneLineParser:
     commands.required = True
 
     play = commands.add_parser("play", help="watch a population evolve in a window, inspect it, drive yourself")
-    play.add_argument("arena", nargs="?", help="arena name: tunnel, racing or cartpole (optional with --load)")
-    play.add_argument("--level", help="level file (default: the arena's first built-in level)")
-    play.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
-    play.add_argument("--population", type=_positive_int, help="genomes per generation (default 200)")
-    play.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    _population_arguments(play, "optional with --load", 200)
     play.add_argument("--load", metavar="PATH",
                       help="continue a run folder or checkpoint, or watch (or race, with --human) a saved brain")
     play.add_argument("--human", action="store_true", help="start with your own car (arrow keys) in the race")
@@ -86,14 +82,10 @@ def build_parser() -> OneLineParser:
     play.set_defaults(handler=cmd_play)
 
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
-    train.add_argument("arena", nargs="?", help="arena name: tunnel, racing or cartpole (not with --resume)")
-    train.add_argument("--level", help="level file (default: the arena's first built-in level)")
-    train.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
+    _population_arguments(train, "not with --resume", 100)
     train.add_argument("--hidden", type=_hidden, help="mlp hidden layer sizes, e.g. 8,4 (default: the arena's)")
-    train.add_argument("--population", type=_positive_int, help="genomes per generation (default 100)")
     train.add_argument("--generations", type=_positive_int,
                        help="generations to run in all (default 100; with --resume, the new total)")
-    train.add_argument("--seed", type=_seed, help="random seed (default 0)")
     train.add_argument("--ga", choices=GA_PRESETS, help="mlp GA settings: default, or classic (seed 001's)")
     train.add_argument("--neat", choices=sorted(NEAT_PRESETS), help="NEAT settings preset (default paper)")
     train.add_argument("--recurrent", action="store_true", default=None, help="neat: allow recurrent connections")
@@ -120,6 +112,16 @@ def build_parser() -> OneLineParser:
     bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     bench.set_defaults(handler=cmd_bench)
     return parser
+
+
+def _population_arguments(command, arena_note: str, default_population: int) -> None:
+    """The arguments that make a new population: arena, level, brain kind, size, seed."""
+    command.add_argument("arena", nargs="?", help=f"arena name: tunnel, racing or cartpole ({arena_note})")
+    command.add_argument("--level", help="level file (default: the arena's first built-in level)")
+    command.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
+    command.add_argument("--population", type=_positive_int,
+                         help=f"genomes per generation (default {default_population})")
+    command.add_argument("--seed", type=_seed, help="random seed (default 0)")
 
 
 def _version() -> str:

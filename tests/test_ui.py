@@ -244,6 +244,26 @@ def test_watching_live_evolves_exactly_as_headless_training(window):
     assert np.array_equal(live.session.champion.genome, headless.champion.genome)
 
 
+def test_drag_pans_and_wheel_zooms(window):
+    import pygame
+
+    app, view, live = window(population=10)
+    frames(app, 1)
+    centre, scale = view.camera.centre.copy(), view.camera.scale
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(300, 300), button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(340, 280), rel=(40, -20), buttons=(1, 0, 0)))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(340, 280), button=1))
+    frames(app, 1)
+    assert not view.camera.follow and view.selected is None
+    assert np.allclose(view.camera.centre - centre, np.array([-40, -20]) / scale)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=2, flipped=False, precise_x=0.0, precise_y=2.0))
+    frames(app, 1)
+    assert np.isclose(view.camera.scale, scale * 1.2**2)
+    post_key(pygame.K_HOME)
+    frames(app, 1)
+    assert np.isclose(view.camera.scale, scale)
+
+
 def test_pausing_turbo_pauses_evolution(window):
     app, view, live = window(population=10)
     live.set_speed("turbo")

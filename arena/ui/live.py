@@ -57,7 +57,7 @@ class Run:
     trail_every: int  # ticks between trail points
     batch: object = None  # the session's GenerationBatch, when evolving
     started: float = 0.0  # perf_counter at the start
-    ticks: int = 0  # ticks run
+    ticks: int = 0  # ticks run by the longest-running agent
 
 
 def slice_outcome(outcome: Outcome, rows) -> Outcome:
@@ -286,7 +286,7 @@ class LiveRun:
                 self.arena.step(self.level, run.state, {role: actions})
                 if run.trail_every:
                     self.arena.record_trail(run.state, run.trail, run.trail_every)
-        run.ticks += n_ticks
+        run.ticks = int(self.arena.outcome(run.state).ticks.max(initial=0))
 
     def tick(self, n_ticks: int = 1) -> list:
         """Step the run `n_ticks` ticks; when every agent has stopped, close the generation and

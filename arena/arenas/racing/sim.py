@@ -305,6 +305,34 @@ def _cars(n):
             np.empty((n, N_FLAG), dtype=np.bool_), np.empty((n, N_POSE)), np.empty(n, dtype=np.int64))
 
 
+@njit(cache=True, inline="always")
+def _scratch(width, lanes):
+    """Buffers for ticks of `lanes` packed cars: (x, out, buf_a, buf_b, values, rays, work), as
+    `_tick_lanes` uses them."""
+    return (np.zeros((max(N_INPUTS, width), lanes), dtype=np.float32), np.zeros((2, lanes), dtype=np.float32),
+            np.zeros((width, lanes), dtype=np.float32), np.zeros((width, lanes), dtype=np.float32),
+            np.zeros(width, dtype=np.float32), np.empty((5, lanes * N_RAYS)),
+            np.empty(lanes * N_RAYS, dtype=np.uint64))
+
+
+@njit(cache=True, inline="always")
+def _tick_lanes(lv, held, lane_net, net, dense, running, scratch):
+    """One tick of the cars in lanes 0 .. running - 1 of `held` (see `_cars`): sense, think, move.
+
+    Dense networks run from `lane_net`, whose weights sit beside their lanes; graph networks
+    from `net`, one lane at a time, by car number.
+    """
+    real, count, flag, pose, car = held
+    x, out, buf_a, buf_b, values, rays, work = scratch
+    sense(lv, real, pose, running, x, rays, work)
+    if dense:
+        forward_block(lane_net, 0, running, x[:N_INPUTS], out, buf_a, buf_b)
+    else:
+        for b in range(running):
+            forward_graph_one(net, car[b], x[:N_INPUTS], b, out, values)
+    advance(lv, real, count, flag, out, pose, running)
+
+
 def rollout_kernel(lv, start_x, start_y, start_heading, net, width, fitness, finished, ticks):
     """Run every car to the end of its run; outputs per car as in `Outcome`.
 
@@ -350,13 +378,7 @@ def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished,
             real, count, flag, pose, car = held
             local_weights = np.empty((weights_t.shape[0] if dense else 0, lanes), dtype=np.float32)
             lane_net = (net[0], local_weights) + net[2:]
-            x = np.zeros((max(N_INPUTS, width), lanes), dtype=np.float32)
-            out = np.zeros((2, lanes), dtype=np.float32)
-            buf_a = np.zeros((width, lanes), dtype=np.float32)
-            buf_b = np.zeros((width, lanes), dtype=np.float32)
-            values = np.zeros(width, dtype=np.float32)
-            rays = np.empty((5, lanes * N_RAYS))
-            work = np.empty(lanes * N_RAYS, dtype=np.uint64)
+            scratch = _scratch(width, lanes)
             next_resumed = np.int64(worker)  # a prange index may be unsigned, and unsigned + int is float
             queue_empty = False
             running = 0
@@ -400,13 +422,7 @@ def _rollout(lv, start_x, start_y, start_heading, net, width, fitness, finished,
                         next_resumed += n_workers
                     break
                 ran = True
-                sense(lv, real, pose, running, x, rays, work)
-                if dense:
-                    forward_block(lane_net, 0, running, x[:N_INPUTS], out, buf_a, buf_b)
-                else:
-                    for b in range(running):
-                        forward_graph_one(net, car[b], x[:N_INPUTS], b, out, values)
-                advance(lv, real, count, flag, out, pose, running)
+                _tick_lanes(lv, held, lane_net, net, dense, running, scratch)
                 # Downwards, so that the lane moved into a stopped one is one already looked at.
                 for b in range(running - 1, -1, -1):
                     if not flag[b, ALIVE]:
@@ -491,13 +507,7 @@ def _advance(lv, real, count, flag, net, width, n_ticks, trail, trail_every, run
         lane_real, lane_count, lane_flag, pose, car = held
         local_weights = np.empty((weights_t.shape[0] if dense else 0, BLOCK), dtype=np.float32)
         lane_net = (net[0], local_weights) + net[2:]
-        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-        out = np.zeros((2, BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
-        values = np.zeros(width, dtype=np.float32)
-        rays = np.empty((5, BLOCK * N_RAYS))
-        work = np.empty(BLOCK * N_RAYS, dtype=np.uint64)
+        scratch = _scratch(width, BLOCK)
         mine = (m - w + n_workers - 1) // n_workers
         for first in range(0, mine, BLOCK):
             running = 0
@@ -516,13 +526,7 @@ def _advance(lv, real, count, flag, net, width, n_ticks, trail, trail_every, run
             for _ in range(n_ticks):
                 if running == 0:
                     break
-                sense(lv, lane_real, pose, running, x, rays, work)
-                if dense:
-                    forward_block(lane_net, 0, running, x[:N_INPUTS], out, buf_a, buf_b)
-                else:
-                    for b in range(running):
-                        forward_graph_one(net, car[b], x[:N_INPUTS], b, out, values)
-                advance(lv, lane_real, lane_count, lane_flag, out, pose, running)
+                _tick_lanes(lv, held, lane_net, net, dense, running, scratch)
                 for b in range(running):
                     tick = lane_count[b, TICK]
                     if trail_every > 0 and tick % trail_every == 0 and tick // trail_every < trail.shape[1]:
