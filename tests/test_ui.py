@@ -397,12 +397,22 @@ def test_play_rejects_bad_input_in_one_line(display, tmp_path):
         (["play", "racing", "--screenshot", str(tmp_path / "missing" / "x.png"), "--frames", "1"], "missing"),
         (["play", "racing", "--size", "10x10", "--frames", "1"], "--size"),
         (["play", "racing", "--speed", "warp"], "warp"),
+        (["play", "racing", "--level", str(tmp_path / "none.json"), "--frames", "1"], "none.json"),
     ]
     for argv, named in cases:
         done = run_cli(*argv, display=display)
         assert done.returncode == 2, (argv, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and named in lines[0] and "Traceback" not in done.stderr, (argv, done.stderr)
+
+
+def test_no_screen_is_a_one_line_error():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
+    done = subprocess.run([sys.executable, "-m", "arena", "play", "racing", "--frames", "1"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("arena: error: cannot open a window"), done.stderr
 
 
 def test_ctrl_c_closes_the_window_cleanly(display):

@@ -6,6 +6,7 @@ rate are independent. The app counts frames and their times for `--json` and `--
 """
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,11 +19,19 @@ MAX_FPS = 120  # frames are capped here; 1x still runs 60 ticks a second
 FRAME_AT_MAX_SPEED = 1 / 24  # at max speed a frame lasts about this long: stepping gets what drawing leaves
 WARMUP_FRAMES = 10  # the first frames (first generation, caches) are left out of the frame-rate figures
 BACKGROUND = (20, 22, 28)
+HEADLESS_DRIVERS = ("offscreen", "dummy")  # drivers that show nothing: only when asked for by SDL_VIDEODRIVER
 
 
 class App:
     def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS):
+        if (sys.platform.startswith("linux") and not os.environ.get("SDL_VIDEODRIVER")
+                and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+            raise pygame.error("neither DISPLAY nor WAYLAND_DISPLAY is set")  # before SDL prints its own complaints
         pygame.display.init()  # not pygame.init(): no sound here, and no audio device warnings
+        driver = pygame.display.get_driver()
+        if driver in HEADLESS_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
+            pygame.quit()
+            raise pygame.error(f"SDL found no screen and fell back to its {driver!r} driver")
         pygame.font.init()
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         pygame.display.set_caption(title)

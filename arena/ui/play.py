@@ -130,7 +130,8 @@ def run_play(args) -> int:
     try:
         app = App(size, max_fps=args.max_fps)
     except pygame.error as exc:
-        raise ArenaError(f"cannot open a window ({exc}); is there a display? (try xvfb-run)") from None
+        raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
+                         f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
     try:
         live = app.wait_for(lambda: build_live(args), "warming up (numba compiles once, then caches)")
         if live is None:

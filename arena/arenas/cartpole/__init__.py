@@ -67,6 +67,14 @@ class CartpoleArena(Arena):
         sim.step_kernel(lv, state.physical, state.tick, state.balanced, state.alive, state.finished,
                         state.fitness, state.jiggle, out)
 
+    def advance(self, level, state, nets, arrays, n_ticks, trail=None, trail_every=0):
+        trail = self.no_trail() if trail is None else trail
+        net = nets["pole"]
+        sim.advance_kernel(sim.level_tuple(level, level.max_steps), state.physical, state.tick, state.balanced,
+                           state.alive, state.finished, state.fitness, state.jiggle, arrays["pole"],
+                           net.scratch_width(), np.int64(n_ticks), np.zeros((net.size, 1), dtype=np.float32),
+                           trail, np.int64(trail_every))
+
     def positions(self, state):
         """(cart position, 0) of each cart, metres."""
         return np.stack([state.physical[:, 0], np.zeros(state.physical.shape[0])], axis=1)

@@ -390,3 +390,46 @@ def step_kernel(lv, physical, tick, balanced, alive, finished, fitness, jiggle, 
     for blk in prange((n + BLOCK - 1) // BLOCK):
         a0 = blk * BLOCK
         step_block(lv, physical, tick, balanced, alive, finished, fitness, jiggle, outputs, a0, min(BLOCK, n - a0))
+
+
+@njit(cache=True, parallel=True, error_model="numpy", nogil=True)
+def advance_kernel(lv, physical, tick, balanced, alive, finished, fitness, jiggle, net, width, n_ticks, outputs,
+                   trail, trail_every):
+    """Up to `n_ticks` ticks of every running environment with its network, fused: the same as
+    `observe_kernel`, the batched forward and `step_kernel` n_ticks times, bit for bit.
+
+    outputs: float32[n, 1] scratch. trail: float32[n, m, 2]; (x, 0) after tick t, t a multiple
+    of `trail_every`, goes to trail[a, t // trail_every] while that is below m.
+    """
+    velocities = unpack(lv)[1]
+    n = physical.shape[0]
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        a0 = blk * BLOCK
+        nb = min(BLOCK, n - a0)
+        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
+        out = np.zeros((1, BLOCK), dtype=np.float32)
+        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
+        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        for _ in range(n_ticks):
+            running = 0
+            for b in range(nb):
+                a = a0 + b
+                if alive[a]:
+                    y = physical[a]
+                    x[0, b], x[1, b], x[2, b], x[3, b], x[4, b], x[5, b] = inputs_of(
+                        y[0], y[1], y[2], y[3], y[4], y[5], velocities)
+                    running += 1
+                else:
+                    x[:N_INPUTS, b] = 0.0  # as the step API's observation of an ended environment
+            if running == 0:
+                break
+            forward_block(net, a0, nb, x[:N_INPUTS], out, buf_a, buf_b)
+            for b in range(nb):
+                outputs[a0 + b, 0] = out[0, b]
+            step_block(lv, physical, tick, balanced, alive, finished, fitness, jiggle, outputs, a0, nb)
+            if trail_every > 0:
+                for a in range(a0, a0 + nb):
+                    t = tick[a]
+                    if t % trail_every == 0 and t // trail_every < trail.shape[1]:
+                        trail[a, t // trail_every, 0] = np.float32(physical[a, 0])
+                        trail[a, t // trail_every, 1] = np.float32(0.0)

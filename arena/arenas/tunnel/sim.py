@@ -116,29 +116,71 @@ def observe_kernel(top, gap, p, v, col, alive, obs):
             sense(top, gap, col[a], p[a], v[a], xt, a)
 
 
+@njit(cache=True, inline="always")
+def step_one(top, gap, n_columns, a, p, v, col, alive, finished, fitness, near, output):
+    """One tick of running agent a under network output `output` (float32)."""
+    f = force_of(output)
+    c = col[a]
+    if not np.isfinite(f):
+        alive[a] = False
+        fitness[a] = c
+        return
+    p[a] += v[a] / 2
+    v[a] += f
+    p[a] += v[a] / 2
+    col[a] = c + 1
+    fitness[a] = c + 1
+    if c + 1 == n_columns:
+        alive[a] = False
+        finished[a] = True
+        fitness[a] = n_columns + near[a]
+    elif not inside(top, gap, c + 1, p[a]):
+        alive[a] = False
+    else:
+        near[a] = narrowest(top, gap, c + 1, p[a], near[a])
+
+
 @njit(cache=True, parallel=True)
 def step_kernel(top, gap, p, v, col, alive, finished, fitness, near, outputs):
     """One tick for every running agent; outputs: float32[n, 1] network outputs."""
     n_columns = top.shape[0] - LOOKAHEAD
     for a in prange(p.shape[0]):
-        if not alive[a]:
-            continue
-        f = force_of(outputs[a, 0])
-        c = col[a]
-        if not np.isfinite(f):
-            alive[a] = False
-            fitness[a] = c
-            continue
-        p[a] += v[a] / 2
-        v[a] += f
-        p[a] += v[a] / 2
-        col[a] = c + 1
-        fitness[a] = c + 1
-        if c + 1 == n_columns:
-            alive[a] = False
-            finished[a] = True
-            fitness[a] = n_columns + near[a]
-        elif not inside(top, gap, c + 1, p[a]):
-            alive[a] = False
-        else:
-            near[a] = narrowest(top, gap, c + 1, p[a], near[a])
+        if alive[a]:
+            step_one(top, gap, n_columns, a, p, v, col, alive, finished, fitness, near, outputs[a, 0])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def advance_kernel(top, gap, p, v, col, alive, finished, fitness, near, net, width, n_ticks, trail, trail_every):
+    """Up to `n_ticks` ticks of every running agent with its network, fused: the same as
+    `observe_kernel`, the batched forward and `step_kernel` n_ticks times, bit for bit.
+    trail: float32[n, m, 2]; (column, height) after tick t, t a multiple of `trail_every`, goes
+    to trail[a, t // trail_every] while that is below m."""
+    n = p.shape[0]
+    n_columns = top.shape[0] - LOOKAHEAD
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        a0 = blk * BLOCK
+        nb = min(BLOCK, n - a0)
+        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
+        out = np.zeros((1, BLOCK), dtype=np.float32)
+        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
+        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        for _ in range(n_ticks):
+            running = 0
+            for b in range(nb):
+                a = a0 + b
+                if alive[a]:
+                    sense(top, gap, col[a], p[a], v[a], x, b)
+                    running += 1
+                else:
+                    x[:N_INPUTS, b] = 0.0  # as the step API's observation of a stopped agent
+            if running == 0:
+                break
+            forward_block(net, a0, nb, x[:N_INPUTS], out, buf_a, buf_b)
+            for b in range(nb):
+                a = a0 + b
+                if alive[a]:
+                    step_one(top, gap, n_columns, a, p, v, col, alive, finished, fitness, near, out[0, b])
+                    t = col[a]
+                    if trail_every > 0 and t % trail_every == 0 and t // trail_every < trail.shape[1]:
+                        trail[a, t // trail_every, 0] = np.float32(t)
+                        trail[a, t // trail_every, 1] = np.float32(p[a])
