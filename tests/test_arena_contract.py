@@ -90,3 +90,27 @@ def test_live_advance_with_graph_networks_matches_dense_ones(name, registry, lev
     assert np.array_equal(dense.fitness[role.name], graph.fitness[role.name])
     assert np.array_equal(dense.ticks, graph.ticks)
     assert np.array_equal(dense_trail, graph_trail)
+
+
+@pytest.mark.parametrize("name", ARENAS)
+def test_live_advance_keeps_recurrent_memory_as_stepping_does(name, registry):
+    """Recurrent NEAT networks remember across `advance` calls exactly as across forward calls."""
+    from arena.arenas.base import Arena
+    from arena.session import TrainConfig, TrainSession
+
+    arena = registry[name]
+    session = TrainSession(TrainConfig(name, brain="neat", recurrent=True, population=40, seed=4))
+    for _ in range(3):
+        session.step()
+    nets = session.ask().nets
+    role = arena.spec.roles[0].name
+    assert nets[role].recurrent
+    level = arena.short_level(session.level)
+    seeds = np.arange(40, dtype=np.uint64)
+    slow, fast = arena.reset(level, 40, seeds), arena.reset(level, 40, seeds)
+    Arena.advance(arena, level, slow, nets, {role: nets[role].arrays()}, 300)
+    fast_arrays = {role: nets[role].arrays()}
+    for chunk in (1, 7, 292):
+        arena.advance(level, fast, nets, fast_arrays, chunk)
+    assert np.array_equal(arena.outcome(slow).fitness[role], arena.outcome(fast).fitness[role])
+    assert np.array_equal(arena.outcome(slow).ticks, arena.outcome(fast).ticks)

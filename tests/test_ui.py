@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from arena.arenas import get_arena
+from arena.core.errors import UsageError
 from arena.session import TrainConfig, TrainSession
 from arena.ui.live import SPEEDS, LiveRun
 from tests.conftest import IN_CI
@@ -124,17 +125,24 @@ def test_fixed_timestep_runs_sixty_ticks_a_second_whatever_the_frame_rate(window
     _, _, live = window()
     live.update(0.0, 0.0)
     start = live.run.ticks
-    for _ in range(30):  # half a second in uneven frames
-        live.update(1 / 60 if _ % 2 else 1 / 30 - 1 / 60, 0.0)
-    assert live.run.ticks - start == 30
+    frames = [0.007, 0.0263, 0.0041, 0.0457, 0.0169] * 6  # 0.597 s in uneven frames
+    for seconds in frames:
+        live.update(seconds, 0.0)
+    assert live.run.ticks - start == int(sum(frames) * 60)
     live.set_speed("4x")
     start = live.run.ticks
     live.update(0.1, 0.0)
     assert live.run.ticks - start == 24
+    live.set_speed("1x")
+    start = live.run.ticks
+    live.update(1.0, 0.0)  # a stalled frame catches up a quarter of a second, not a whole one
+    assert live.run.ticks - start == 15
 
 
 def spread_out(app, live, ticks=90):
-    while live.run.ticks < ticks:
+    deadline = time.monotonic() + 30
+    while live.run.ticks < ticks and live.generation == 0:
+        assert time.monotonic() < deadline, "the cars never got going"
         app.frame()
 
 
@@ -235,6 +243,7 @@ def test_watching_live_evolves_exactly_as_headless_training(window):
     deadline = time.monotonic() + 60
     while len(live.history) < 6 and time.monotonic() < deadline:
         app.frame()
+    assert len(live.history) >= 6, "turbo ran no generations"
     live.set_speed("1x")
     headless = TrainSession(TrainConfig("racing", population=20, seed=5))
     expected = [headless.step() for _ in range(len(live.history))]
@@ -270,9 +279,10 @@ def test_pausing_turbo_pauses_evolution(window):
     deadline = time.monotonic() + 60
     while not live.history and time.monotonic() < deadline:
         app.frame()
+    assert live.history, "turbo ran no generations"
     live.paused = True
     settled = time.monotonic() + 20
-    while live.turbo_running and time.monotonic() < settled:
+    while live._turbo is not None and time.monotonic() < settled:
         app.frame()
     paused_at = live.generation
     time.sleep(0.3)
@@ -318,17 +328,21 @@ def test_other_arenas_play_and_draw(window, arena):
 
 
 def test_a_loaded_brain_races_a_human(window, tmp_path):
+    from arena.ui.play import build_live
+
     session = TrainSession(TrainConfig("racing", population=10, seed=1))
     session.step()
     from arena.persist.brainfile import save_brain
 
     path = tmp_path / "champion.brain.json"
     save_brain(session.champion_brain(), path)
-    app, view, live = window(arena=None, load=str(path), human=True)
+    app, view, live = window(arena=None, load=str(path), human=True, population=None, seed=None)
     assert live.brains is not None and live.run.n == 1 and live.human
     frames(app, 5)
-    with pytest.raises(Exception, match="nothing to evolve"):
+    with pytest.raises(UsageError, match="nothing to evolve"):
         live.set_speed("turbo")
+    with pytest.raises(UsageError, match="apply to evolving runs only"):
+        build_live(play_args(arena=None, load=str(path), population=5, seed=None))
 
 
 def run_cli(*argv, display=None, timeout=300):
@@ -398,13 +412,16 @@ def test_play_rejects_bad_input_in_one_line(display, tmp_path):
         (["play", "racing", "--size", "10x10", "--frames", "1"], "--size"),
         (["play", "racing", "--speed", "warp"], "warp"),
         (["play", "racing", "--level", str(tmp_path / "none.json"), "--frames", "1"], "none.json"),
+        (["play", "racing", "--screenshot", str(bad), "--frames", "1"], "already exists"),
+        (["play", "racing", "--human", "--speed", "turbo", "--frames", "1"], "--human"),
     ]
+    before = bad.read_text()
     for argv, named in cases:
         done = run_cli(*argv, display=display)
         assert done.returncode == 2, (argv, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and named in lines[0] and "Traceback" not in done.stderr, (argv, done.stderr)
-
+    assert bad.read_text() == before
 
 def test_no_screen_is_a_one_line_error():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
@@ -467,4 +484,4 @@ def test_load_tells_runs_checkpoints_and_brains_apart(tmp_path):
     with pytest.raises(ArenaError, match="own settings"):
         build_live(play_args(arena=None, load=str(tmp_path / "a.checkpoint.json"), population=9, seed=None))
     with pytest.raises(ArenaError, match="not 'racing'"):
-        build_live(play_args(arena="racing", load=str(tmp_path / "a.brain.json")))
+        build_live(play_args(arena="racing", load=str(tmp_path / "a.brain.json"), population=None, seed=None))

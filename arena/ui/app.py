@@ -119,11 +119,15 @@ class App:
                 "fps_p5": round(float(1.0 / np.percentile(times, 95)), 2) if self.frame_times else 0.0}
 
     def screenshot(self, path) -> None:
-        """Save the last frame (PNG, or any format pygame knows by the extension), atomically."""
+        """Save the last frame (PNG, or any format pygame knows by the extension) to a new file:
+        written aside, then linked into place, so an existing file is never replaced."""
         path = Path(path)
         temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-        pygame.image.save(self.screen, str(temporary))
-        os.replace(temporary, path)
+        try:
+            pygame.image.save(self.screen, str(temporary))
+            os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def close(self):
         pygame.quit()

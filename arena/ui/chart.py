@@ -3,12 +3,11 @@
 import numpy as np
 import pygame
 
-from arena.arenas.render import species_colours
+from arena.arenas.render import HUMAN, species_colours
 
 BACKGROUND = (16, 18, 24, 215)
 BEST = (255, 214, 10)
 MEAN = (110, 200, 255)
-HUMAN = (255, 90, 200)
 AXIS = (120, 120, 130)
 SHOWN_GENERATIONS = 500  # the chart shows the latest ones
 

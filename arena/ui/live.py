@@ -37,7 +37,6 @@ MAX_TICKS_PER_CALL = 120  # at max speed, ticks between looks at the clock
 class Trail:
     points: np.ndarray  # float32[k, 2], positions along one run (arena coordinates)
     fitness: float
-    generation: int
 
 
 @dataclass
@@ -55,6 +54,7 @@ class Run:
     parents: np.ndarray  # int64[n, 2]
     trail: np.ndarray  # float32[n + human, slots, 2]
     trail_every: int  # ticks between trail points
+    seeds: np.ndarray = None  # uint64[n], the agents' environment seeds (the human's car takes the first)
     batch: object = None  # the session's GenerationBatch, when evolving
     started: float = 0.0  # perf_counter at the start
     ticks: int = 0  # ticks run by the longest-running agent
@@ -99,11 +99,10 @@ class _Replay:
 
     def __init__(self, arena, level, session):
         self.arena, self.level, self.session = arena, level, session
-        self.champion = None
         self.state = None
 
     def restart(self):
-        champion = self.champion = self.session.champion
+        champion = self.session.champion
         self.policy = self.session.breeder.reference_policy(champion.genome)
         seed = env_seeds(self.session.config.seed, champion.generation, champion.index + 1)[-1:]
         self.state = self.arena.reference.reset(self.level, 1, seed)
@@ -239,7 +238,7 @@ class LiveRun:
         if slots:
             trail[:, 0] = self.arena.positions(state)
         return Run(generation, nets, {r: net.arrays() for r, net in nets.items()}, state, n, self.human,
-                   species, parents, trail, trail_every if slots else 0, batch, time.perf_counter())
+                   species, parents, trail, trail_every if slots else 0, seeds, batch, time.perf_counter())
 
     def _finish_run(self, outcome: Outcome = None) -> dict:
         """Close the run on screen (with `outcome` when it was evaluated elsewhere) and start the next."""
@@ -265,12 +264,16 @@ class LiveRun:
         del self.history[:-HISTORY]
 
     def _keep_trails(self, run: Run, outcome: Outcome):
-        if not run.trail_every or run.ticks == 0:
+        """The best runs as drawn on screen (ended early with N, they are partial)."""
+        if not run.trail_every:
+            return
+        if run.ticks == 0:
+            self.trails = []
             return
         fitness = np.nan_to_num(outcome.fitness[self.role.name][: run.n], nan=-np.inf)
         best = np.argsort(-fitness, kind="stable")[:BEST_TRAILS]
-        self.trails = [Trail(run.trail[a, : outcome.ticks[a] // run.trail_every + 1].copy(), float(fitness[a]),
-                             run.generation) for a in best]
+        self.trails = [Trail(run.trail[a, : outcome.ticks[a] // run.trail_every + 1].copy(), float(fitness[a]))
+                       for a in best]
 
     def _advance(self, n_ticks: int):
         run = self.run
@@ -302,8 +305,7 @@ class LiveRun:
         if self.turbo:
             return None
         run = self.run
-        seeds = run.batch.seeds if run.batch is not None else np.zeros(run.n, dtype=np.uint64)
-        outcome = self.backend.evaluate(self.arena, self.level, run.nets, seeds)
+        outcome = self.backend.evaluate(self.arena, self.level, run.nets, run.seeds)
         run.state.alive[run.n:] = False
         return self._finish_run(outcome)
 
@@ -358,9 +360,10 @@ class LiveRun:
     def _start_turbo(self):
         # The generation on screen is dropped unfinished: the worker evaluates it from the start,
         # with the same result it would have had here.
-        self._turbo = _TurboWorker(self.session)
         self._replay = _Replay(self.arena, self.level, self.session)
-        self._turbo.start()
+        if not self.paused:  # paused, the worker starts when play resumes
+            self._turbo = _TurboWorker(self.session)
+            self._turbo.start()
 
     def _stop_turbo(self):
         worker, self._turbo = self._turbo, None
@@ -386,20 +389,21 @@ class LiveRun:
     def _update_turbo(self, frame_seconds: float) -> list:
         worker = self._turbo
         closed = self._drain(worker) if worker is not None else []
+        if worker is not None and not worker.is_alive():  # stopped after a pause
+            closed += self._drain(worker)
+            worker = self._turbo = None
         if self.paused:
             # Pausing turbo pauses evolution too: the worker ends its generation and stops.
             if worker is not None:
                 worker.stop_requested.set()
-                if not worker.is_alive():
-                    closed += self._drain(worker)
-                    self._turbo = None
             return closed
-        if worker is None or worker.stop_requested.is_set():
-            if worker is not None:
-                worker.stop()
-                closed += self._drain(worker)
+        if worker is None:
             self._turbo = _TurboWorker(self.session)
             self._turbo.start()
+        elif worker.stop_requested.is_set():
+            # Play resumed before the worker stopped: let it go on. If it saw the request
+            # already, it is found stopped next frame and replaced.
+            worker.stop_requested.clear()
         self._accumulator += frame_seconds * TICK_RATE
         n = min(int(self._accumulator), int(CATCH_UP_SECONDS * TICK_RATE))
         self._accumulator -= int(self._accumulator)
@@ -407,9 +411,11 @@ class LiveRun:
             self._replay.tick(n)
         return closed
 
-    def close(self):
+    def close(self, wait_seconds: float = 10.0):
+        """Stop turbo's worker (it ends the generation it is in; waited for at most `wait_seconds`)."""
         if self._turbo is not None:
-            self._turbo.stop()
+            self._turbo.stop_requested.set()
+            self._turbo.join(wait_seconds)
             self._turbo = None
 
     # -- the human's car
@@ -422,7 +428,7 @@ class LiveRun:
         self.human = on
         run = self.run
         if on:
-            extra = self.arena.reset(self.level, 1, np.zeros(1, dtype=np.uint64))
+            extra = self.arena.reset(self.level, 1, run.seeds[:1])
             run.state = concat_states(run.state, extra)
             if run.trail_every:
                 start = np.zeros((1,) + run.trail.shape[1:], dtype=np.float32)
@@ -447,18 +453,32 @@ class LiveRun:
             if was_turbo:
                 self.set_speed("turbo")
 
-    def save_state(self, path) -> Path:
-        """The whole evolutionary state as a checkpoint; loading it restarts this generation."""
+    def save_state(self, path_for) -> Path:
+        """Save the whole evolutionary state as a checkpoint to `path_for(generation)`; loading
+        it restarts this generation."""
         if self.session is None:
             raise UsageError("nothing evolves here: there is no evolutionary state to save")
-        return self.with_worker_stopped(lambda: _write_checkpoint(self.session, path))
 
-    def save_champion(self, path) -> Path:
-        if self.session is None or self.session.champion is None:
+        def save():
+            path = Path(path_for(self.generation))
+            save_checkpoint(path, self.session.checkpoint_data())
+            return path
+
+        return self.with_worker_stopped(save)
+
+    def save_champion(self, path_for) -> Path:
+        """Save the champion's brain to `path_for(generation)`, never over an existing file."""
+        if self.session is None:
+            raise UsageError("these are loaded brains; only an evolving run has a champion to save")
+        if self.session.champion is None:
             raise UsageError("no champion yet: wait for the first generation to end")
-        brain = self.with_worker_stopped(self.session.champion_brain)
-        save_brain(brain, path, overwrite=False)
-        return Path(path)
+
+        def save():
+            path = Path(path_for(self.generation))
+            save_brain(self.session.champion_brain(), path, overwrite=False)
+            return path
+
+        return self.with_worker_stopped(save)
 
     def replace_session(self, session) -> None:
         """Continue from `session` (a loaded checkpoint of this arena) in place of the current one."""
@@ -472,8 +492,3 @@ class LiveRun:
         self.history = []
         self.trails = []
         self.run = self._new_run()
-
-
-def _write_checkpoint(session, path) -> Path:
-    save_checkpoint(path, session.checkpoint_data())
-    return Path(path)

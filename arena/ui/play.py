@@ -1,10 +1,12 @@
 """`arena play`: open the sandbox on an arena, a saved run, a checkpoint or a brain."""
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from arena.brains.netbatch import forward
@@ -12,6 +14,7 @@ from arena.core.errors import ArenaError, UsageError
 from arena.core.fileio import read_json
 
 DEFAULT_POPULATION = 200
+THREADSAFE_LAYERS = ("omp", "tbb")  # numba threading layers that allow launches from several threads
 
 
 def load_kind(path) -> str:
@@ -28,6 +31,32 @@ def load_kind(path) -> str:
     raise ArenaError(f"{path}: neither a checkpoint nor a brain file (field 'format' is {kind!r})")
 
 
+def check_args(args):
+    """Refuse what cannot work before a window opens; returns the kind of `--load` (or None)."""
+    from arena.arenas import get_arena
+
+    kind = load_kind(args.load) if args.load else None
+    if kind is None and args.arena is None:
+        raise UsageError("name an arena to play (tunnel, racing, cartpole), or --load a run, checkpoint or brain")
+    if args.arena is not None:
+        get_arena(args.arena)
+    settings = (("--brain", args.brain), ("--population", args.population), ("--seed", args.seed))
+    given = [flag for flag, value in settings + (("--level", args.level),) if value is not None]
+    if kind in ("run", "checkpoint") and given:
+        raise UsageError(f"a saved run brings its own settings; drop {', '.join(given)}")
+    given = [flag for flag, value in settings if value is not None]
+    if kind == "brain" and given:
+        raise UsageError(f"a loaded brain races as it is; {', '.join(given)} apply to evolving runs only")
+    if args.speed == "turbo" and kind == "brain":
+        raise UsageError("--speed turbo evolves headless; a loaded brain has nothing to evolve")
+    if args.speed == "turbo" and args.human:
+        raise UsageError("--speed turbo runs generations headless; drive with --human at another speed")
+    _size(args.size)
+    if args.screenshot:
+        _check_writable(Path(args.screenshot))
+    return kind
+
+
 def build_live(args):
     """The LiveRun that `args` ask for (see `arena play --help`)."""
     from arena.arenas import get_arena
@@ -36,13 +65,9 @@ def build_live(args):
     from arena.session import TrainConfig, TrainSession
     from arena.ui.live import LiveRun
 
-    kind = load_kind(args.load) if args.load else None
+    kind = check_args(args)
     session = brains = None
     if kind in ("run", "checkpoint"):
-        given = [flag for flag, value in (("--level", args.level), ("--brain", args.brain),
-                                          ("--population", args.population), ("--seed", args.seed)) if value]
-        if given:
-            raise UsageError(f"a saved run brings its own settings; drop {', '.join(given)}")
         if kind == "run":
             session, _ = resume_session(args.load, warn=lambda m: print(f"arena play: {m}", file=sys.stderr))
         else:
@@ -54,8 +79,6 @@ def build_live(args):
         check_compatible(brain, arena.spec, source=args.load)
         brains = [brain]
     if kind is None:
-        if args.arena is None:
-            raise UsageError("name an arena to play (tunnel, racing, cartpole), or --load a run, checkpoint or brain")
         arena = get_arena(args.arena)
     elif args.arena and args.arena != arena.spec.name:
         raise UsageError(f"{args.load} is for arena {arena.spec.name!r}, not {args.arena!r}")
@@ -85,13 +108,19 @@ def _warm(live):
     arena, level, run = live.arena, live.level, live.run
     state = arena.reset(level, run.n, np.zeros(run.n, dtype=np.uint64))
     arrays = {role: net.arrays() for role, net in run.nets.items()}
-    arena.advance(level, state, run.nets, arrays, 1, run.trail[: run.n], max(run.trail_every, 1))
+    arena.advance(level, state, run.nets, arrays, 1)
 
 
 def warm_the_rest(live):
     """Start compiling, in the background, the kernels only some keys need (inspect, your car,
     next generation, turbo): with a cold cache the window opens a minute sooner. A key pressed
     before they are ready waits for numba's compiler lock, then runs."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet: the layer is unknown
+        return
+    if layer not in THREADSAFE_LAYERS:
+        return  # numba's workqueue layer aborts on parallel kernels launched from two threads at once
     arena, level, run = live.arena, live.level, live.run
     nets, n = run.nets, run.n
 
@@ -122,13 +151,9 @@ def run_play(args) -> int:
     from arena.ui.app import App
     from arena.ui.sandbox import SandboxView
 
-    size = _size(args.size)
-    if args.speed == "turbo" and args.load and load_kind(args.load) == "brain":
-        raise UsageError("--speed turbo evolves headless; a loaded brain has nothing to evolve")
-    if args.screenshot:
-        _check_writable(Path(args.screenshot))
+    check_args(args)
     try:
-        app = App(size, max_fps=args.max_fps)
+        app = App(_size(args.size), max_fps=args.max_fps)
     except pygame.error as exc:
         raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
                          f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
@@ -144,13 +169,17 @@ def run_play(args) -> int:
                 live.set_speed(args.speed)
             code = app.run(args.frames)
             if args.screenshot:
-                app.screenshot(args.screenshot)
+                try:
+                    app.screenshot(args.screenshot)
+                except (OSError, pygame.error) as exc:
+                    raise ArenaError(f"--screenshot {args.screenshot}: not saved: {exc}") from None
         finally:
             live.close()
         if args.json:
             print(json.dumps({
                 "frames": app.frames, **app.frame_rates(), "agents": live.run.n, "generation": live.generation,
-                "speed": live.speed, "generations_closed": len(live.history), "seconds": round(app.loop_seconds, 3),
+                "speed": live.speed, "generations_closed": app.view.closed_generations,
+                "seconds": round(app.loop_seconds, 3),
             }))
         return code
     except KeyboardInterrupt:
@@ -168,10 +197,12 @@ def _session_loader(live):
 
 
 def _check_writable(path: Path):
-    if path.exists() and path.is_dir():
-        raise UsageError(f"--screenshot {path}: is a folder")
+    if os.path.lexists(path):
+        raise UsageError(f"--screenshot {path}: already exists (not overwriting it)")
     if not path.parent.is_dir():
         raise UsageError(f"--screenshot {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--screenshot {path}: folder {path.parent} is not writable")
     if path.suffix.lower() not in (".png", ".bmp", ".tga", ".jpg", ".jpeg"):
         raise UsageError(f"--screenshot {path}: use a .png, .bmp, .tga or .jpg name")
 

@@ -2,6 +2,7 @@
 
 import importlib
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from arena.ui.live import SPEEDS
 from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop, draw_bars
 
 PICK_PIXELS = 16  # a click selects the nearest agent within this distance
+DRAG_PIXELS = 4  # a press that moves further than this pans instead of selecting
+RATE_SECONDS = 5.0  # generations/s in the HUD is over this many recent seconds
 CHART_SIZE = (420, 170)
 INSPECTOR_WIDTH = 300
 SPEED_KEYS = {pygame.K_1: "1x", pygame.K_2: "2x", pygame.K_3: "4x", pygame.K_4: "16x", pygame.K_5: "max",
@@ -47,8 +50,9 @@ class SandboxView:
         self.show_help = False
         self.held = set()  # keys held down, from the events (posted events count too)
         self.dragging = False
+        self._press_at = (0, 0)
         self.closed_generations = 0
-        self.started = time.perf_counter()
+        self._closed_at = deque(maxlen=10_000)  # perf_counter of each generation closed
 
     # -- events
     def handle(self, event) -> None:
@@ -61,9 +65,12 @@ class SandboxView:
             self.dragging = False
             self._press_at = event.pos
         elif event.type == pygame.MOUSEMOTION and event.buttons and event.buttons[0]:
-            if self.dragging or np.hypot(*event.rel) > 0:
+            # A hand never clicks quite still: a press becomes a drag only once it has moved.
+            if self.dragging or np.hypot(*np.subtract(event.pos, self._press_at)) > DRAG_PIXELS:
                 self.dragging = True
                 self.camera.pan(*event.rel)
+        elif event.type == pygame.WINDOWFOCUSLOST:
+            self.held.clear()  # keys released elsewhere never send their KEYUP here
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             if not self.dragging:
                 self.select_at(event.pos)
@@ -163,18 +170,17 @@ class SandboxView:
         return path
 
     def save_state(self):
-        name = f"{self.live.arena.spec.name}-gen-{self.live.generation:06d}"
+        arena = self.live.arena.spec.name
         try:
-            path = self.live.save_state(self._unused(name, ".checkpoint.json"))
+            path = self.live.save_state(lambda g: self._unused(f"{arena}-gen-{g:06d}", ".checkpoint.json"))
             self.messages.add(f"saved generation {self.live.generation} to {path}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
 
     def save_champion(self):
-        live = self.live
-        name = f"{live.arena.spec.name}-champion-gen-{live.generation:06d}"
+        arena = self.live.arena.spec.name
         try:
-            path = live.save_champion(self._unused(name, ".brain.json"))
+            path = self.live.save_champion(lambda g: self._unused(f"{arena}-champion-gen-{g:06d}", ".brain.json"))
             self.messages.add(f"saved the champion brain to {path}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
@@ -219,6 +225,14 @@ class SandboxView:
 
     def _closed(self, stats):
         self.closed_generations += len(stats)
+        now = time.perf_counter()
+        self._closed_at.extend([now] * len(stats))
+
+    def generation_rate(self) -> float:
+        """Generations closed a second, over the last few seconds."""
+        now = time.perf_counter()
+        recent = sum(1 for t in self._closed_at if now - t <= RATE_SECONDS)
+        return recent / RATE_SECONDS
 
     # -- drawing
     def draw(self, screen):
@@ -274,10 +288,10 @@ class SandboxView:
         live = self.live
         history = live.history
         last = history[-1] if history else {}
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
         lines = [f"{live.arena.spec.name} - {live.level.name}   generation {live.generation}"]
         if live.turbo:
-            lines.append("turbo: generations run headless; replaying the champion")
+            doing = "generations run headless" if live.turbo_running else "evolution paused"
+            lines.append(f"turbo: {doing}; replaying the champion")
         else:
             state, n = live.view_state()
             alive = int(state.alive[:n].sum())
@@ -292,7 +306,7 @@ class SandboxView:
             lines.append(f"champion {c.fitness:.3f} (generation {c.generation})")
         if "human_fitness" in last:
             lines.append(f"you: {last['human_fitness']:.3f}")
-        lines.append(f"{self.closed_generations / elapsed:.2f} generations/s")
+        lines.append(f"{self.generation_rate():.2f} generations/s")
         speed = live.speed + ("  PAUSED" if live.paused else "")
         lines.append((f"speed {speed}   colour: {self.colour_by}   F1 help", DIM))
         self.text.panel(screen, lines, (8, 8))
