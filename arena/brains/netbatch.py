@@ -156,6 +156,15 @@ def compile_mlp_graph(spec: MLPSpec, genomes: np.ndarray) -> NetBatch:
 
 
 @njit(cache=True, inline="always")
+def block_buffers(n_inputs, n_outputs, width, lanes=BLOCK):
+    """(x, out, buf_a, buf_b) for `forward_block` over `lanes` agents: inputs
+    float32[max(n_inputs, width), lanes], outputs float32[n_outputs, lanes] and two scratch
+    float32[width, lanes] (width: `NetBatch.scratch_width()`)."""
+    return (np.zeros((max(n_inputs, width), lanes), dtype=np.float32), np.zeros((n_outputs, lanes), dtype=np.float32),
+            np.zeros((width, lanes), dtype=np.float32), np.zeros((width, lanes), dtype=np.float32))
+
+
+@njit(cache=True, inline="always")
 def forward_block(net, a0, nb, x, out, buf_a, buf_b):
     """Run networks `a0 .. a0 + nb - 1` of `net` on one block of agents.
 
@@ -230,10 +239,7 @@ def _forward_batch(net, inputs, outputs, width):
     for blk in prange(n_blocks):
         a0 = blk * BLOCK
         nb = min(BLOCK, n - a0)
-        x = np.zeros((max(inputs.shape[1], width), BLOCK), dtype=np.float32)
-        out = np.zeros((outputs.shape[1], BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        x, out, buf_a, buf_b = block_buffers(inputs.shape[1], outputs.shape[1], width)
         for b in range(nb):
             for i in range(inputs.shape[1]):
                 x[i, b] = inputs[a0 + b, i]

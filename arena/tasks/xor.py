@@ -7,7 +7,7 @@ that is at least 3.9 and every output is on the right side of 0.5.
 import numpy as np
 from numba import njit
 
-from arena.brains.netbatch import BLOCK, NetBatch, forward_block
+from arena.brains.netbatch import BLOCK, NetBatch, block_buffers, forward_block
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 TARGETS = np.array([0, 1, 1, 0], dtype=np.float32)
@@ -20,10 +20,7 @@ SOLVED_FITNESS = 3.9
 def _outputs_kernel(net, width, inputs, outputs):
     """outputs[a, k]: network a's output on case k. One thread: a generation is too small to split."""
     n = outputs.shape[0]
-    x = np.zeros((max(inputs.shape[1], width), BLOCK), dtype=np.float32)
-    out = np.zeros((1, BLOCK), dtype=np.float32)
-    buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-    buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+    x, out, buf_a, buf_b = block_buffers(inputs.shape[1], 1, width)
     for a0 in range(0, n, BLOCK):
         nb = min(BLOCK, n - a0)
         for k in range(inputs.shape[0]):

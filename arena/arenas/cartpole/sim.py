@@ -41,7 +41,7 @@ from numba import njit, prange
 
 from arena.arenas.cartpole.params import N_STATE, PARAMS
 from arena.arenas.cartpole.trig import sin_cos
-from arena.brains.netbatch import BLOCK, KIND_DENSE, forward_block, forward_graph_one
+from arena.brains.netbatch import BLOCK, KIND_DENSE, block_buffers, forward_block, forward_graph_one
 
 N_INPUTS = N_STATE
 _G = -PARAMS.gravity  # the sign the equations above take (see the docstring)
@@ -256,10 +256,7 @@ def run_block(lv, start, net, width, a0, nb, fitness, finished, ticks):
     force = np.zeros(BLOCK)
     work = np.zeros((N_WORK, BLOCK))
     jiggle = np.zeros((BLOCK, _WINDOW if gruau else 0))
-    x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-    out = np.zeros((1, BLOCK), dtype=np.float32)
-    buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-    buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+    x, out, buf_a, buf_b = block_buffers(N_INPUTS, 1, width)
     values = buf_a[:, 0]
     dense = net[0] == KIND_DENSE
     n_run = nb
@@ -406,10 +403,7 @@ def advance_kernel(lv, physical, tick, balanced, alive, finished, fitness, jiggl
     for blk in prange((n + BLOCK - 1) // BLOCK):
         a0 = blk * BLOCK
         nb = min(BLOCK, n - a0)
-        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-        out = np.zeros((1, BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        x, out, buf_a, buf_b = block_buffers(N_INPUTS, 1, width)
         for _ in range(n_ticks):
             running = 0
             for b in range(nb):

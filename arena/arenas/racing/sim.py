@@ -25,7 +25,7 @@ from arena.arenas.racing.state import (
     ALIVE, ALONG, BEST, FINISHED, FITNESS, HEADING, LAST_CHECKPOINT_TICK, NEXT_CHECKPOINT,
     PROGRESS, SEGMENT, SPEED, TICK, X, Y, N_REAL, N_COUNT, N_FLAG,
 )
-from arena.brains.netbatch import BLOCK, KIND_DENSE, forward_block, forward_graph_one
+from arena.brains.netbatch import BLOCK, KIND_DENSE, block_buffers, forward_block, forward_graph_one
 
 N_INPUTS = PARAMS.n_rays + 1
 _offsets = np.linspace(-PARAMS.ray_spread / 2, PARAMS.ray_spread / 2, PARAMS.n_rays)
@@ -309,10 +309,8 @@ def _cars(n):
 def _scratch(width, lanes):
     """Buffers for ticks of `lanes` packed cars: (x, out, buf_a, buf_b, values, rays, work), as
     `_tick_lanes` uses them."""
-    return (np.zeros((max(N_INPUTS, width), lanes), dtype=np.float32), np.zeros((2, lanes), dtype=np.float32),
-            np.zeros((width, lanes), dtype=np.float32), np.zeros((width, lanes), dtype=np.float32),
-            np.zeros(width, dtype=np.float32), np.empty((5, lanes * N_RAYS)),
-            np.empty(lanes * N_RAYS, dtype=np.uint64))
+    return block_buffers(N_INPUTS, 2, width, lanes) + (
+        np.zeros(width, dtype=np.float32), np.empty((5, lanes * N_RAYS)), np.empty(lanes * N_RAYS, dtype=np.uint64))
 
 
 @njit(cache=True, inline="always")

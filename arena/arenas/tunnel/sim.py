@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from arena.arenas.tunnel.params import LOOKAHEAD, PARAMS
-from arena.brains.netbatch import BLOCK, forward_block
+from arena.brains.netbatch import BLOCK, block_buffers, forward_block
 
 N_INPUTS = 1 + 2 * len(PARAMS.sensor_offsets)
 _S0, _S1, _S2 = PARAMS.sensor_offsets
@@ -70,10 +70,7 @@ def rollout_kernel(top, gap, net, width, fitness, finished, ticks):
         v = np.zeros(BLOCK)
         alive = np.zeros(BLOCK, dtype=np.bool_)
         near = np.full(BLOCK, gap / 2)
-        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-        out = np.zeros((1, BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        x, out, buf_a, buf_b = block_buffers(N_INPUTS, 1, width)
         n_alive = 0
         for b in range(nb):
             alive[b] = inside(top, gap, 0, p[b])
@@ -160,10 +157,7 @@ def advance_kernel(top, gap, p, v, col, alive, finished, fitness, near, net, wid
     for blk in prange((n + BLOCK - 1) // BLOCK):
         a0 = blk * BLOCK
         nb = min(BLOCK, n - a0)
-        x = np.zeros((max(N_INPUTS, width), BLOCK), dtype=np.float32)
-        out = np.zeros((1, BLOCK), dtype=np.float32)
-        buf_a = np.zeros((width, BLOCK), dtype=np.float32)
-        buf_b = np.zeros((width, BLOCK), dtype=np.float32)
+        x, out, buf_a, buf_b = block_buffers(N_INPUTS, 1, width)
         for _ in range(n_ticks):
             running = 0
             for b in range(nb):
