@@ -52,7 +52,7 @@ class SandboxView:
         self.dragging = False
         self._press_at = (0, 0)
         self.closed_generations = 0
-        self._closed_at = deque(maxlen=10_000)  # perf_counter of each generation closed
+        self._closed_at = deque()  # perf_counter of each generation closed in the last RATE_SECONDS
 
     # -- events
     def handle(self, event) -> None:
@@ -231,8 +231,9 @@ class SandboxView:
     def generation_rate(self) -> float:
         """Generations closed a second, over the last few seconds."""
         now = time.perf_counter()
-        recent = sum(1 for t in self._closed_at if now - t <= RATE_SECONDS)
-        return recent / RATE_SECONDS
+        while self._closed_at and now - self._closed_at[0] > RATE_SECONDS:
+            self._closed_at.popleft()
+        return len(self._closed_at) / RATE_SECONDS
 
     # -- drawing
     def draw(self, screen):
