@@ -18,6 +18,7 @@ HIGHLIGHT = (255, 255, 255)
 SELECTED = (255, 214, 10)
 HUMAN = (255, 90, 200)
 DEAD = (90, 90, 96)
+MAX_TRAIL_POINTS = 300  # a trail is drawn through at most about this many of its points
 
 # A perceptual ramp from low to high score (dark blue, teal, green, yellow).
 _RAMP = np.array([[48, 18, 130], [33, 110, 160], [40, 170, 120], [150, 210, 60], [253, 231, 37]], dtype=np.float64)
@@ -82,7 +83,9 @@ class Renderer:
         low, high = np.nanmin(scores), np.nanmax(scores)
         shades = ramp((scores - low) / (high - low) if high > low else np.ones_like(scores)).tolist()
         for trail, colour in sorted(zip(trails, shades), key=lambda tc: tc[0].fitness):
-            points = camera.to_screen(self.to_world(trail.points.astype(np.float64)))
+            stride = max(1, len(trail.points) // MAX_TRAIL_POINTS)  # the last point is kept below
+            points = np.concatenate([trail.points[::stride], trail.points[-1:]]).astype(np.float64)
+            points = camera.to_screen(self.to_world(points))
             if len(points) >= 2:
                 pygame.draw.lines(surface, colour, False, points.tolist(), 2)
 

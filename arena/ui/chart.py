@@ -31,6 +31,8 @@ class Chart:
     def _render(self, history, size):
         w, h = size
         surface = pygame.Surface(size, pygame.SRCALPHA)
+        if pygame.display.get_surface():
+            surface = surface.convert_alpha()  # the screen's format blits fastest
         surface.fill(BACKGROUND)
         title = self.font.render("fitness by generation" + (" / species" if _has_species(history) else ""), True,
                                  (220, 220, 220))

@@ -43,10 +43,18 @@ class Text:
         return rect
 
 
+_BACKDROPS = {}  # size -> translucent panel surface, made once
+
+
 def backdrop(screen, rect):
     """A translucent dark panel over `rect`."""
-    panel = pygame.Surface(rect.size, pygame.SRCALPHA)
-    panel.fill(PANEL)
+    panel = _BACKDROPS.get(rect.size)
+    if panel is None:
+        if len(_BACKDROPS) > 64:
+            _BACKDROPS.clear()
+        panel = pygame.Surface(rect.size, pygame.SRCALPHA).convert_alpha()
+        panel.fill(PANEL)
+        _BACKDROPS[rect.size] = panel
     screen.blit(panel, rect.topleft)
 
 

@@ -55,8 +55,8 @@ class RacingRenderer(Renderer):
     def _render_whole(self, scale):
         xmin, ymin, xmax, ymax = self.bounds()
         surface = pygame.Surface((int(np.ceil((xmax - xmin) * scale)) + 1, int(np.ceil((ymax - ymin) * scale)) + 1))
+        surface = surface.convert() if pygame.display.get_surface() else surface  # the screen's format blits fastest
         surface.fill(GRASS)
-        surface.set_colorkey(GRASS)
 
         def to_surface(points):
             return np.stack([(points[:, 0] - xmin) * scale, (ymax - points[:, 1]) * scale], axis=1)
