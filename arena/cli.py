@@ -73,7 +73,9 @@ def build_parser() -> OneLineParser:
                       help="continue a run folder or checkpoint, or watch (or race, with --human) a saved brain")
     play.add_argument("--human", action="store_true", help="start with your own car (arrow keys) in the race")
     play.add_argument("--speed", choices=SPEEDS, default="1x", help="starting speed (default 1x)")
-    play.add_argument("--save-dir", default="saves", help="where Ctrl+S and B save, and Ctrl+L loads (default saves)")
+    play.add_argument("--save-dir", default="saves",
+                      help="where Ctrl+S, B and quitting save, and Ctrl+L loads (default saves)")
+    play.add_argument("--no-autosave", action="store_true", help="do not save the evolutionary state on quitting")
     play.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
     play.add_argument("--max-fps", type=_non_negative_int, default=120, help="frame-rate cap (default 120; 0: none)")
     play.add_argument("--frames", type=_positive_int, help="quit after this many frames")

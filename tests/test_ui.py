@@ -54,7 +54,8 @@ def display():
 
 def play_args(**given):
     args = dict(arena="racing", level=None, brain=None, population=24, seed=3, load=None, human=False,
-                speed="1x", save_dir="saves", size="960x640", max_fps=0, frames=None, screenshot=None, json=False)
+                speed="1x", save_dir="saves", size="960x640", max_fps=0, frames=None, screenshot=None, json=False,
+                no_autosave=False)
     args.update(given)
     return SimpleNamespace(**args)
 
@@ -362,6 +363,8 @@ def test_play_command_json_and_screenshot_show_track_and_cars(display, tmp_path)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(result) >= {"frames", "fps_median", "fps_p5", "agents", "generation"}
     assert result["frames"] == 90 and result["agents"] == 60 and result["fps_median"] > 0
+    saved = list(tmp_path.glob("racing-gen-*.checkpoint.json"))
+    assert len(saved) == (1 if result["generation"] > 0 else 0), "quitting saves what evolved, and only that"
     import pygame
 
     image = pygame.surfarray.array3d(pygame.image.load(str(shot)))  # [x, y, rgb]
@@ -432,9 +435,10 @@ def test_no_screen_is_a_one_line_error():
     assert len(lines) == 1 and lines[0].startswith("arena: error: cannot open a window"), done.stderr
 
 
-def test_ctrl_c_closes_the_window_cleanly(display):
+def test_ctrl_c_closes_the_window_cleanly_and_keeps_what_evolved(display, tmp_path):
     env = {**os.environ, "DISPLAY": display}
-    process = subprocess.Popen([sys.executable, "-m", "arena", "play", "racing", "--population", "20"],
+    process = subprocess.Popen([sys.executable, "-m", "arena", "play", "racing", "--population", "20", "--speed", "max",
+                                "--save-dir", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(8)
@@ -442,6 +446,10 @@ def test_ctrl_c_closes_the_window_cleanly(display):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     assert "Traceback" not in err
+    saved = list(tmp_path.glob("racing-gen-*.checkpoint.json"))
+    assert len(saved) == 1 and str(saved[0]) in err
+    resumed = TrainSession.from_checkpoint(saved[0])
+    assert resumed.generation > 0 and resumed.config.population == 20
 
 
 def test_cli_speed_names_match_the_live_run():

@@ -25,7 +25,7 @@ FRAMES = 600
 
 def play(*extra):
     done = subprocess.run([sys.executable, "-m", "arena", "play", "racing", "--population", str(POPULATION),
-                           "--frames", str(FRAMES), "--json", "--save-dir", "/tmp", *extra],
+                           "--frames", str(FRAMES), "--json", "--no-autosave", *extra],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -22,16 +22,41 @@ BACKGROUND = (20, 22, 28)
 HEADLESS_DRIVERS = ("offscreen", "dummy")  # drivers that show nothing: only when asked for by SDL_VIDEODRIVER
 
 
+def _open_display():
+    """Initialise SDL's video on a real screen, or raise pygame.error saying why there is none."""
+    forced = os.environ.get("SDL_VIDEODRIVER")
+    driver_hint = None
+    if sys.platform.startswith("linux") and not forced:
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            raise pygame.error("neither DISPLAY nor WAYLAND_DISPLAY is set")  # before SDL prints its own complaints
+        if not os.environ.get("WAYLAND_DISPLAY"):
+            driver_hint = "x11"  # else SDL probes Wayland too, and libwayland prints errors of its own
+    problem = None
+    for attempt in range(2):
+        if attempt:
+            time.sleep(0.5)  # a busy X server can refuse a connection for a moment: try once more
+        if driver_hint:
+            os.environ["SDL_VIDEODRIVER"] = driver_hint
+        try:
+            pygame.display.init()  # not pygame.init(): no sound here, and no audio device warnings
+        except pygame.error as exc:
+            problem = exc
+            continue
+        finally:
+            if driver_hint:
+                del os.environ["SDL_VIDEODRIVER"]
+        driver = pygame.display.get_driver()
+        if driver not in HEADLESS_DRIVERS or forced == driver:
+            return
+        pygame.display.quit()
+        problem = pygame.error(f"SDL found no screen and fell back to its {driver!r} driver")
+    pygame.quit()
+    raise problem
+
+
 class App:
     def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS):
-        if (sys.platform.startswith("linux") and not os.environ.get("SDL_VIDEODRIVER")
-                and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
-            raise pygame.error("neither DISPLAY nor WAYLAND_DISPLAY is set")  # before SDL prints its own complaints
-        pygame.display.init()  # not pygame.init(): no sound here, and no audio device warnings
-        driver = pygame.display.get_driver()
-        if driver in HEADLESS_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
-            pygame.quit()
-            raise pygame.error(f"SDL found no screen and fell back to its {driver!r} driver")
+        _open_display()
         pygame.font.init()
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         pygame.display.set_caption(title)

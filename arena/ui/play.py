@@ -168,6 +168,8 @@ def run_play(args) -> int:
             if args.speed != "1x":
                 live.set_speed(args.speed)
             code = app.run(args.frames)
+            if not args.no_autosave and app.view.unsaved_progress():
+                _save_on_exit(app.view)
             if args.screenshot:
                 try:
                     app.screenshot(args.screenshot)
@@ -186,6 +188,17 @@ def run_play(args) -> int:
         return 130
     finally:
         app.close()
+
+
+def _save_on_exit(view):
+    """Keep what evolved: closing the window, Q or Ctrl-C must not throw generations away."""
+    try:
+        path = view.write_state()
+    except (ArenaError, OSError) as exc:
+        print(f"arena play: the evolutionary state was not saved on exit: {exc}", file=sys.stderr)
+        return
+    print(f"arena play: saved generation {view.live.generation} to {path} "
+          f"(continue with: arena play --load {path})", file=sys.stderr)
 
 
 def _session_loader(live):

@@ -51,6 +51,7 @@ class SandboxView:
         self.held = set()  # keys held down, from the events (posted events count too)
         self.dragging = False
         self._press_at = (0, 0)
+        self.saved_generation = live.generation  # what a load started from counts as saved
         self.closed_generations = 0
         self._closed_at = deque()  # perf_counter of each generation closed in the last RATE_SECONDS
 
@@ -170,12 +171,22 @@ class SandboxView:
         return path
 
     def save_state(self):
-        arena = self.live.arena.spec.name
         try:
-            path = self.live.save_state(lambda g: self._unused(f"{arena}-gen-{g:06d}", ".checkpoint.json"))
+            path = self.write_state()
             self.messages.add(f"saved generation {self.live.generation} to {path}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
+
+    def write_state(self) -> Path:
+        """Save the evolutionary state to a new file in the save folder (ArenaError, OSError)."""
+        arena = self.live.arena.spec.name
+        path = self.live.save_state(lambda g: self._unused(f"{arena}-gen-{g:06d}", ".checkpoint.json"))
+        self.saved_generation = self.live.generation
+        return path
+
+    def unsaved_progress(self) -> bool:
+        """Whether evolution went on since the state was last saved or loaded."""
+        return self.live.session is not None and self.live.generation != self.saved_generation
 
     def save_champion(self):
         arena = self.live.arena.spec.name
@@ -202,6 +213,7 @@ class SandboxView:
         except ArenaError as exc:
             self.messages.add(f"not loaded: {exc}", NEGATIVE)
             return
+        self.saved_generation = self.live.generation
         if level_changed:
             self.renderer = renderer_for(self.live.arena, self.live.level)
             self.camera.bounds = self.renderer.bounds()
