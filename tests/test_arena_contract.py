@@ -95,7 +95,6 @@ def test_live_advance_with_graph_networks_matches_dense_ones(name, registry, lev
 @pytest.mark.parametrize("name", ARENAS)
 def test_live_advance_keeps_recurrent_memory_as_stepping_does(name, registry):
     """Recurrent NEAT networks remember across `advance` calls exactly as across forward calls."""
-    from arena.arenas.base import Arena
     from arena.session import TrainConfig, TrainSession
 
     arena = registry[name]
@@ -108,7 +107,7 @@ def test_live_advance_keeps_recurrent_memory_as_stepping_does(name, registry):
     level = arena.short_level(session.level)
     seeds = np.arange(40, dtype=np.uint64)
     slow, fast = arena.reset(level, 40, seeds), arena.reset(level, 40, seeds)
-    Arena.advance(arena, level, slow, nets, {role: nets[role].arrays()}, 300)
+    arena.step_ticks(level, slow, nets, {role: nets[role].arrays()}, 300, np.zeros((0, 0, 2), np.float32), 0)
     fast_arrays = {role: nets[role].arrays()}
     for chunk in (1, 7, 292):
         arena.advance(level, fast, nets, fast_arrays, chunk)

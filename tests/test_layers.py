@@ -43,5 +43,7 @@ def test_layering(path):
         assert not any(n.startswith("arena.") and not n.startswith("arena.core") for n in found), \
             f"{rel}: core/ must not import higher layers"
     if rel.startswith(("arena/brains/", "arena/arenas/")):
+        # An arena's render.py is window code kept beside its arena: it may use the shared drawing module.
+        allowed = {"arena.ui.draw"} if rel.endswith("/render.py") else set()
         assert not any(n.startswith(("arena.evolve", "arena.evaluate", "arena.session", "arena.ui", "arena.cli"))
-                       for n in found), f"{rel} imports a higher layer"
+                       for n in found - allowed), f"{rel} imports a higher layer"

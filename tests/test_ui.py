@@ -354,7 +354,7 @@ def run_cli(*argv, display=None, timeout=300):
 
 def test_play_command_json_and_screenshot_show_track_and_cars(display, tmp_path):
     from arena.arenas.racing.render import ROAD
-    from arena.arenas.render import GRASS
+    from arena.ui.draw import GRASS
 
     shot = tmp_path / "shot.png"
     done = run_cli("play", "racing", "--population", "60", "--frames", "90", "--json", "--screenshot", str(shot),
@@ -377,7 +377,7 @@ def test_screenshot_shows_the_cars_where_they_are(window, tmp_path):
     import pygame
 
     from arena.arenas.racing.render import ROAD
-    from arena.arenas.render import GRASS
+    from arena.ui.draw import GRASS
 
     app, view, live = window(population=40)
     spread_out(app, live, 60)

@@ -97,11 +97,20 @@ class Arena:
     def advance(self, level, state, nets: dict, arrays: dict, n_ticks: int, trail=None, trail_every: int = 0):
         """Step every running environment up to `n_ticks` ticks with its networks, in place.
 
-        The same as `observe`, `forward` and `step` n_ticks times; arenas override it with a
-        fused kernel. arrays: {role: `NetBatch.arrays()`} kept by the caller across calls, so
-        recurrent networks remember. trail: float32[n_envs, m, 2]; after tick t, t a multiple of
+        The same as `step_ticks`; arenas make it fast with a fused kernel (`_advance`).
+        arrays: {role: `NetBatch.arrays()`} kept by the caller across calls, so recurrent
+        networks remember. trail: float32[n_envs, m, 2]; after tick t, t a multiple of
         `trail_every`, agent a's position goes to trail[a, t // trail_every] while that is below m.
         """
+        if trail is None:
+            trail, trail_every = np.zeros((0, 0, 2), dtype=np.float32), 0
+        self._advance(level, state, nets, arrays, n_ticks, trail, trail_every)
+
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
+        self.step_ticks(level, state, nets, arrays, n_ticks, trail, trail_every)
+
+    def step_ticks(self, level, state, nets, arrays, n_ticks, trail, trail_every):
+        """`observe`, `forward` and `step` n_ticks times, from Python: what `advance` must equal."""
         for _ in range(n_ticks):
             if not state.alive.any():
                 return
@@ -116,10 +125,6 @@ class Arena:
         slot = ticks // trail_every
         rows = np.flatnonzero((ticks % trail_every == 0) & (slot < trail.shape[1]))
         trail[rows, slot[rows]] = self.positions(state)[rows]
-
-    @staticmethod
-    def no_trail():
-        return np.zeros((0, 0, 2), dtype=np.float32)
 
     # -- the plain numpy twin of the step API, for tests and benchmarks
     reference = None  # a module with reset / observe / step / outcome of the same signatures

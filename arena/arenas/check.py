@@ -11,7 +11,6 @@ from dataclasses import fields
 
 import numpy as np
 
-from arena.arenas.base import Arena
 from arena.brains.mlp import MLPSpec, forward_numpy
 from arena.brains.netbatch import compile_mlp, forward
 
@@ -111,7 +110,7 @@ def check_arena(arena, level, n_envs: int = 96, ticks: int = 400, seed: int = 0,
     fast_trail = slow_trail.copy()
     slow_arrays = {r: net.arrays() for r, net in nets.items()}
     fast_arrays = {r: net.arrays() for r, net in nets.items()}
-    Arena.advance(arena, level, slow, nets, slow_arrays, ticks, slow_trail, 3)
+    arena.step_ticks(level, slow, nets, slow_arrays, ticks, slow_trail, 3)
     for chunk in (1, 36, max(ticks - 37, 0)):
         arena.advance(level, fast, nets, fast_arrays, chunk, fast_trail, 3)
     _same_state(fast, slow, "advance against stepping")

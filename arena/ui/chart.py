@@ -3,7 +3,7 @@
 import numpy as np
 import pygame
 
-from arena.arenas.render import HUMAN, species_colours
+from arena.ui.draw import HUMAN, species_colours
 
 BACKGROUND = (16, 18, 24, 215)
 BEST = (255, 214, 10)

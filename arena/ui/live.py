@@ -390,7 +390,7 @@ class LiveRun:
         worker = self._turbo
         closed = self._drain(worker) if worker is not None else []
         if worker is not None and not worker.is_alive():  # stopped after a pause
-            closed += self._drain(worker)
+            closed += self._drain(worker)  # what it finished between the drain above and stopping
             worker = self._turbo = None
         if self.paused:
             # Pausing turbo pauses evolution too: the worker ends its generation and stops.

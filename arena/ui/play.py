@@ -63,6 +63,7 @@ def build_live(args):
     from arena.persist.brainfile import check_compatible, load_brain
     from arena.persist.runs import resume_session
     from arena.session import TrainConfig, TrainSession
+    from arena.ui.draw import renderer_class
     from arena.ui.live import LiveRun
 
     kind = check_args(args)
@@ -89,18 +90,11 @@ def build_live(args):
             checkpoint_every=0))
     level = session.level if session is not None else (
         arena.load_level(args.level) if args.level else arena.load_level(arena.default_level_path()))
-    renderer_module = _renderer_module(arena)
-    live = LiveRun(arena, level, session=session, brains=brains, trails=renderer_module.RENDERER.trails)
+    live = LiveRun(arena, level, session=session, brains=brains, trails=renderer_class(arena).trails)
     if args.human:
         live.set_human(True)
     _warm(live)
     return live
-
-
-def _renderer_module(arena):
-    import importlib
-
-    return importlib.import_module(f"arena.arenas.{arena.spec.name}.render")
 
 
 def _warm(live):

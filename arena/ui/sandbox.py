@@ -1,6 +1,5 @@
 """The sandbox view: the population on its level, the HUD, the chart, the inspector and the help."""
 
-import importlib
 import time
 from collections import deque
 from pathlib import Path
@@ -8,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from arena.arenas.render import HIGHLIGHT, HUMAN, SELECTED, ramp, species_colours
+from arena.ui.draw import HIGHLIGHT, HUMAN, SELECTED, ramp, renderer_class, species_colours
 from arena.core.errors import ArenaError
 from arena.ui.camera import Camera
 from arena.ui.chart import Chart
@@ -25,9 +24,8 @@ SPEED_KEYS = {pygame.K_1: "1x", pygame.K_2: "2x", pygame.K_3: "4x", pygame.K_4: 
 
 
 def renderer_for(arena, level):
-    """The arena's renderer (its `render.py` module's RENDERER) for `level`."""
-    module = importlib.import_module(f"arena.arenas.{arena.spec.name}.render")
-    return module.RENDERER(arena, level)
+    """The arena's renderer for `level`."""
+    return renderer_class(arena)(arena, level)
 
 
 class SandboxView:

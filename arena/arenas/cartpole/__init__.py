@@ -67,8 +67,7 @@ class CartpoleArena(Arena):
         sim.step_kernel(lv, state.physical, state.tick, state.balanced, state.alive, state.finished,
                         state.fitness, state.jiggle, out)
 
-    def advance(self, level, state, nets, arrays, n_ticks, trail=None, trail_every=0):
-        trail = self.no_trail() if trail is None else trail
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
         net = nets["pole"]
         sim.advance_kernel(sim.level_tuple(level, level.max_steps), state.physical, state.tick, state.balanced,
                            state.alive, state.finished, state.fitness, state.jiggle, arrays["pole"],

@@ -4,7 +4,7 @@ import numpy as np
 import pygame
 
 from arena.arenas.cartpole.params import PARAMS
-from arena.arenas.render import Renderer, visible
+from arena.ui.draw import Renderer, visible
 
 TRACK = (150, 150, 150)
 FLOOR = (30, 34, 40)

@@ -57,9 +57,8 @@ class RacingArena(Arena):
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.step_kernel(lv, state.real, state.count, state.flag, out)
 
-    def advance(self, level, state, nets, arrays, n_ticks, trail=None, trail_every=0):
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
         lv = sim.level_arrays(level, self.max_ticks(level))
-        trail = self.no_trail() if trail is None else trail
         sim.advance_kernel(lv, state.real, state.count, state.flag, arrays["driver"], nets["driver"].scratch_width(),
                            np.int64(n_ticks), trail, np.int64(trail_every))
 

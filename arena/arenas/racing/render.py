@@ -5,7 +5,7 @@ import pygame
 
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import HEADING, X, Y
-from arena.arenas.render import DEAD, GRASS, Renderer, draw_polygons, rotated, visible
+from arena.ui.draw import DEAD, GRASS, Renderer, draw_polygons, rotated, visible
 
 ROAD = (70, 72, 78)
 KERB = (225, 225, 225)

@@ -60,8 +60,7 @@ class TunnelArena(Arena):
         sim.step_kernel(level.top, level.gap, state.p, state.v, state.col, state.alive,
                         state.finished, state.fitness, state.near, out)
 
-    def advance(self, level, state, nets, arrays, n_ticks, trail=None, trail_every=0):
-        trail = self.no_trail() if trail is None else trail
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
         sim.advance_kernel(level.top, level.gap, state.p, state.v, state.col, state.alive, state.finished,
                            state.fitness, state.near, arrays["driver"], nets["driver"].scratch_width(),
                            np.int64(n_ticks), trail, np.int64(trail_every))

@@ -3,7 +3,7 @@
 import numpy as np
 import pygame
 
-from arena.arenas.render import DEAD, Renderer, visible
+from arena.ui.draw import DEAD, Renderer, visible
 from arena.arenas.tunnel.params import PARAMS
 
 WALL = (96, 72, 56)

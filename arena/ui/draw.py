@@ -1,5 +1,8 @@
 """What an arena's `render.py` provides to the sandbox window, and drawing helpers they share.
 
+The arenas' `render.py` files are window code that lives beside its arena; they alone below
+`ui/` import pygame, and this module is the one part of `ui/` they may import.
+
 A renderer draws one level and a batch of the arena's state arrays; it holds no simulation
 state. The camera it is handed maps world points to the screen: `camera.to_screen(points)`
 (float64[..., 2] -> float64[..., 2] pixels), `camera.scale` (pixels per world unit) and
@@ -8,6 +11,7 @@ state. The camera it is handed maps world points to the screen: `camera.to_scree
 """
 
 import colorsys
+import importlib
 
 import numpy as np
 import pygame
@@ -37,6 +41,11 @@ def species_colours(species: np.ndarray) -> np.ndarray:
     ids, inverse = np.unique(species, return_inverse=True)
     palette = np.array([colorsys.hsv_to_rgb((int(i) * 0.6180339887) % 1.0, 0.65, 0.95) for i in ids]) * 255
     return palette.astype(np.uint8)[inverse.reshape(-1)]
+
+
+def renderer_class(arena):
+    """The RENDERER class of an arena's `render.py`."""
+    return importlib.import_module(f"arena.arenas.{arena.spec.name}.render").RENDERER
 
 
 class Renderer:
