@@ -14,9 +14,11 @@ import numpy as np
 from arena.arenas import get_arena
 from arena.brains.mlp import MLPSpec, forward_numpy
 from arena.brains.neat.compile import compile_neat, forward_reference
+from arena.brains.neat.genome import concatenate as concatenate_genomes
 from arena.brains.netbatch import compile_mlp
 from arena.core.errors import RunError, UsageError
-from arena.core.seeding import env_seeds
+from arena.arenas.base import SCRIPTED
+from arena.core.seeding import STREAM_OPPONENTS, STREAM_ROLE, STREAM_SCRIPTED, env_seeds, rng, seed_sequence
 from arena.evaluate.serial import SerialBackend
 from arena.evolve import MAX_POPULATION
 from arena.evolve import ga as ga_module
@@ -42,12 +44,16 @@ class TrainConfig:
     neat: str = "paper"  # neat: settings preset (see arena.evolve.neat.PRESETS)
     recurrent: bool = False  # neat: allow recurrent connections
     checkpoint_every: int = 10  # generations between checkpoints (0: only at the end)
+    opponents: int = 4  # co-evolution: games each genome plays, against champions of the other role
+
 
     def __post_init__(self):
         if self.brain not in BRAIN_KINDS:
             raise UsageError(f"unknown brain kind {self.brain!r} (known: {', '.join(BRAIN_KINDS)})")
         if not 2 <= self.population <= MAX_POPULATION:
             raise UsageError(f"--population must be from 2 to {MAX_POPULATION}, got {self.population}")
+        if not 1 <= self.opponents <= 64:
+            raise UsageError(f"--opponents must be from 1 to 64, got {self.opponents}")
         if self.recurrent and self.brain != "neat":
             raise UsageError("--recurrent needs --brain neat")
 
@@ -108,17 +114,29 @@ class Champion:
 class _MLPBreeder:
     """Fixed-topology MLPs evolved by the GA."""
 
-    def __init__(self, config: TrainConfig, role, params=None):
+    def __init__(self, config: TrainConfig, role, seed: int, params=None):
         self.role = role
         self.network = MLPSpec.for_role(role, config.hidden)
         self.strategy = ga_module.GA(params or ga_module.preset(config.ga, config.population),
-                                     self.network.genome_size, config.seed)
+                                     self.network.genome_size, seed)
 
     def compile(self, genomes):
         return compile_mlp(self.network, genomes)
 
     def pick(self, genomes, index):
         return genomes[index].copy()
+
+    def take(self, genomes, index):
+        """The genomes at `index` (int64[k], repeats allowed), as one batch."""
+        return genomes[index]
+
+    def join(self, batches):
+        """One batch of the genomes of several batches, in order."""
+        return np.concatenate(batches)
+
+    def stack(self, picked):
+        """One batch of single genomes (as `pick` gives them)."""
+        return np.stack(picked)
 
     def parents(self, state, index):
         return [int(p) for p in state.parents[index]]
@@ -128,9 +146,9 @@ class _MLPBreeder:
         return np.zeros(state.parents.shape[0], dtype=np.int64), state.parents
 
     def reference_policy(self, genome):
-        """float32[1, n_in] -> float32[1, n_out] of one genome, in numpy (no numba threads)."""
-        genomes = genome[None]
-        return lambda obs: forward_numpy(self.network, genomes, obs)
+        """float32[k, n_in] -> float32[k, n_out]: one genome driving k agents (a ghost team),
+        in numpy (no numba threads)."""
+        return lambda obs: forward_numpy(self.network, np.repeat(genome[None], obs.shape[0], axis=0), obs)
 
     def brain(self, arena_spec, genome, provenance):
         return brain_from_genome(arena_spec, self.role.name, self.network, genome, provenance)
@@ -151,21 +169,21 @@ class _MLPBreeder:
     def genome_to_data(self, genome):
         return ckpt.encode_array(genome)
 
-    def genome_from_data(self, data):
-        genome = ckpt.decode_array(data, "session.champion.genome", np.float32, 1)
+    def genome_from_data(self, data, field="session.champion.genome"):
+        genome = ckpt.decode_array(data, field, np.float32, 1)
         if genome.shape != (self.network.genome_size,):
-            raise ckpt.FieldError("session.champion.genome", f"expected {self.network.genome_size} genes")
+            raise ckpt.FieldError(field, f"expected {self.network.genome_size} genes")
         return genome
 
 
 class _NeatBreeder:
     """NEAT networks evolved by NEAT."""
 
-    def __init__(self, config: TrainConfig, role, params=None):
+    def __init__(self, config: TrainConfig, role, seed: int, params=None):
         self.role = role
         params = params or replace(neat_module.preset(config.neat, config.population), recurrent=config.recurrent)
         self.recurrent = params.recurrent
-        self.strategy = neat_module.NEAT(params, role.n_inputs, role.n_outputs, config.seed,
+        self.strategy = neat_module.NEAT(params, role.n_inputs, role.n_outputs, seed,
                                          role.hidden_activation, role.output_activation)
 
     def compile(self, genomes):
@@ -174,6 +192,15 @@ class _NeatBreeder:
     def pick(self, genomes, index):
         return genomes.take([index])
 
+    def take(self, genomes, index):
+        return genomes.take(index)
+
+    def join(self, batches):
+        return concatenate_genomes(batches)
+
+    def stack(self, picked):
+        return concatenate_genomes(picked)
+
     def parents(self, state, index):
         return [int(p) for p in state.parent_ids[index]]
 
@@ -181,8 +208,13 @@ class _NeatBreeder:
         return state.species_of, state.parent_ids
 
     def reference_policy(self, genome):
-        memory = {} if self.recurrent else None  # node values carried from tick to tick
-        return lambda obs: forward_reference(genome, 0, obs[0], memory)[None]
+        memories = {}  # recurrent: node values carried from tick to tick, per agent
+
+        def policy(obs):
+            return np.stack([forward_reference(genome, 0, row, memories.setdefault(k, {}) if self.recurrent else None)
+                             for k, row in enumerate(obs)])
+
+        return policy
 
     def brain(self, arena_spec, genome, provenance):
         return brain_from_neat(arena_spec, self.role.name, genome, 0, self.recurrent, provenance)
@@ -208,11 +240,10 @@ class _NeatBreeder:
     def genome_to_data(self, genome):
         return ckpt.genomes_to_data(genome)
 
-    def genome_from_data(self, data):
-        genome = ckpt.genomes_from_data(data, "session.champion.genome", self.role.n_inputs,
-                                         self.role.n_outputs, self.recurrent)
+    def genome_from_data(self, data, field="session.champion.genome"):
+        genome = ckpt.genomes_from_data(data, field, self.role.n_inputs, self.role.n_outputs, self.recurrent)
         if genome.size != 1:
-            raise ckpt.FieldError("session.champion.genome", "expected one genome")
+            raise ckpt.FieldError(field, "expected one genome")
         return genome
 
 
@@ -224,37 +255,151 @@ class GenerationBatch:
     generation for the GA, genome ids for NEAT; -1 for none)."""
 
     generation: int
-    genomes: object
+    genomes: object  # co-evolving: {role: genomes}
     nets: dict
     seeds: np.ndarray
     species: np.ndarray
     parents: np.ndarray
+    side: np.ndarray = None  # co-evolving: int64[n], which role's genome each environment evaluates
+
+
+class _Population:
+    """The evolving population of one role: its breeder and strategy state, its champion and,
+    when co-evolving, its hall of fame (the champion of every past generation)."""
+
+    def __init__(self, role, breeder):
+        self.role = role
+        self.breeder = breeder
+        self.strategy = breeder.strategy
+        self.state = self.strategy.initial_state()
+        self.champion = None
+        self.champion_id = None
+        self.hall_of_fame = []  # genomes as `breeder.pick` gives them, oldest first
+
+    def crown(self, genomes, fitness, finished, generation, index, best_ever: bool) -> None:
+        """Make genome `index` of this generation the champion: always (co-evolution, where
+        fitness is relative to opponents that change), or when it beats the best so far."""
+        if best_ever and self.champion is not None and not fitness[index] > self.champion.fitness:
+            return
+        self.champion = Champion(self.breeder.pick(genomes, index), float(fitness[index]), bool(finished[index]),
+                                 generation, index, self.breeder.parents(self.state, index))
+        self.champion_id = (generation, index)
+
+    def champion_to_data(self):
+        c = self.champion
+        return None if c is None else {
+            "genome": self.breeder.genome_to_data(c.genome), "fitness": c.fitness, "finished": c.finished,
+            "generation": c.generation, "index": c.index, "parents": c.parents,
+        }
+
+    def champion_from_data(self, c, field: str) -> None:
+        if c is None:
+            return
+        if not isinstance(c, dict):
+            raise ckpt.FieldError(field, "expected an object or null")
+        numbers = {}
+        for name in ("generation", "index"):
+            value = c.get(name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+                raise ckpt.FieldError(f"{field}.{name}", "expected a count")
+            numbers[name] = value
+        fitness = c.get("fitness")
+        if not isinstance(fitness, (int, float)) or isinstance(fitness, bool) or not np.isfinite(fitness):
+            raise ckpt.FieldError(f"{field}.fitness", "expected a finite number")
+        if not isinstance(c.get("finished"), bool):
+            raise ckpt.FieldError(f"{field}.finished", "expected true or false")
+        parents = c.get("parents")
+        if not (isinstance(parents, list) and all(isinstance(p, int) and not isinstance(p, bool) for p in parents)):
+            raise ckpt.FieldError(f"{field}.parents", "expected a list of integers")
+        self.champion = Champion(self.breeder.genome_from_data(c.get("genome"), f"{field}.genome"), float(fitness),
+                                 c["finished"], numbers["generation"], numbers["index"], parents)
+        self.champion_id = (numbers["generation"], numbers["index"])
+
+    def to_data(self) -> dict:
+        """The population in a co-evolution checkpoint."""
+        return {"state": self.breeder.state_to_data(self.state), "champion": self.champion_to_data(),
+                "hall_of_fame": [self.breeder.genome_to_data(g) for g in self.hall_of_fame]}
+
+    def restore(self, data, field: str) -> None:
+        if not isinstance(data, dict):
+            raise ckpt.FieldError(field, "expected an object")
+        self.state = _prefixed(field, self.breeder.state_from_data, data.get("state"))
+        self.champion_from_data(data.get("champion"), f"{field}.champion")
+        hall = data.get("hall_of_fame")
+        if not isinstance(hall, list) or len(hall) > MAX_HALL_OF_FAME:
+            raise ckpt.FieldError(f"{field}.hall_of_fame", f"expected a list of at most {MAX_HALL_OF_FAME} genomes")
+        self.hall_of_fame = [self.breeder.genome_from_data(g, f"{field}.hall_of_fame[{k}]") for k, g in enumerate(hall)]
+
+
+def _prefixed(prefix: str, decoder, *args):
+    """decoder(*args), with `prefix.` put before the field any FieldError names."""
+    try:
+        return decoder(*args)
+    except ckpt.FieldError as exc:
+        raise ckpt.FieldError(prefix, str(exc)) from None
+
+
+MAX_HALL_OF_FAME = 1000  # champions kept per role: a run of more generations keeps every second one
+SCRIPTED_MATCHES = 16  # games a generation's champions play against the scripted opponents
 
 
 class TrainSession:
+    """Training of every role of an arena: one population for a single-role arena; for an arena
+    of two roles (pacman and ghost), two populations co-evolving.
+
+    Co-evolution: each genome plays `config.opponents` games, against the other population's
+    current champion (the best of its last generation) and champions drawn from its hall of
+    fame (Rosin and Belew's hall of fame: progress cannot be undone by forgetting how to beat
+    old opponents); its fitness is the mean over those games. One generation evaluates both
+    populations in one batch: first every genome of the first role against its opponents, then
+    every genome of the second role against its own. Each generation's champions also play
+    the arena's scripted opponents on fixed seeds, an objective measure of progress that goes
+    into the metrics (`vs_scripted`).
+    """
+
     def __init__(self, config: TrainConfig, backend=None, reporters=(), params=None):
         self.config = config
         self.arena = get_arena(config.arena)
-        if len(self.arena.spec.roles) != 1:
-            raise UsageError(f"arena {config.arena!r} has several roles; training it is not supported yet")
-        self.role = self.arena.spec.roles[0]
+        roles = self.arena.spec.roles
+        if len(roles) > 2:
+            raise UsageError(f"arena {config.arena!r} has {len(roles)} roles; co-evolution supports two")
         self.level_path = config.level or str(self.arena.default_level_path())
         self.level = self.arena.load_level(self.level_path)
         breeder = _NeatBreeder if config.brain == "neat" else _MLPBreeder
-        self.breeder = breeder(config, self.role, params)
-        self.strategy = self.breeder.strategy
-        self.state = self.strategy.initial_state()
+        self.populations = {}
+        for k, role in enumerate(roles):  # the first role keeps the run's seed, so single-role runs are unchanged
+            seed = config.seed if k == 0 else int(seed_sequence(config.seed, STREAM_ROLE, k).generate_state(1)[0])
+            self.populations[role.name] = _Population(role, breeder(config, role, seed, params))
+        self.coevolving = len(roles) == 2
         self.backend = backend or SerialBackend()
         self.reporters = list(reporters)
-        self.champion = None
-        self.champion_id = None
         self.solved_generation = None
         self.evaluations = 0
+        self.last_stats = None  # the stats of the last generation told
         self.started = time.perf_counter()
+
+    # The first role's population: the only one, unless co-evolving.
+    @property
+    def primary(self) -> _Population:
+        return next(iter(self.populations.values()))
+
+    role = property(lambda self: self.primary.role)
+    breeder = property(lambda self: self.primary.breeder)
+    strategy = property(lambda self: self.primary.strategy)
+    champion = property(lambda self: self.primary.champion)
+    champion_id = property(lambda self: self.primary.champion_id)
+
+    @property
+    def state(self):
+        return self.primary.state
+
+    @state.setter
+    def state(self, value):
+        self.primary.state = value
 
     @property
     def generation(self) -> int:
-        return self.state.generation
+        return self.primary.state.generation
 
     def step(self) -> dict:
         """Evaluate the current generation, tell the strategy, notify reporters; returns the stats."""
@@ -265,6 +410,8 @@ class TrainSession:
 
     def ask(self) -> "GenerationBatch":
         """The current generation, compiled, with its environment seeds: evaluate it, then `tell`."""
+        if self.coevolving:
+            return self._ask_matches()
         genomes = self.strategy.ask(self.state)
         nets = {self.role.name: self.breeder.compile(genomes)}
         seeds = env_seeds(self.config.seed, self.generation, nets[self.role.name].size)
@@ -274,36 +421,112 @@ class TrainSession:
         """Hand the outcome of evaluating `batch` (by a backend, or stepped live) to the strategy."""
         if batch.generation != self.generation:
             raise RunError(f"outcome of generation {batch.generation} told at generation {self.generation}")
-        genomes = batch.genomes
-        fitness = outcome.fitness[self.role.name]
-        finished = outcome.finished[self.role.name]
-        size = fitness.shape[0]
-        best = int(np.argmax(np.where(np.isnan(fitness), -np.inf, fitness)))
-        if self.champion is None or fitness[best] > self.champion.fitness:
-            self.champion = Champion(self.breeder.pick(genomes, best), float(fitness[best]), bool(finished[best]),
-                                     self.generation, best, self.breeder.parents(self.state, best))
-            self.champion_id = (self.generation, best)
-        if self.solved_generation is None and finished.any():
+        if self.coevolving:
+            fitness, finished = self._fitness_of_matches(batch, outcome)
+        else:
+            fitness = {self.role.name: outcome.fitness[self.role.name]}
+            finished = {self.role.name: outcome.finished[self.role.name]}
+        genomes = batch.genomes if self.coevolving else {self.role.name: batch.genomes}
+        per_role = {}
+        for name, pop in self.populations.items():
+            f = fitness[name]
+            best = int(np.argmax(np.where(np.isnan(f), -np.inf, f)))
+            pop.crown(genomes[name], f, finished[name], self.generation, best, best_ever=not self.coevolving)
+            if self.coevolving:
+                pop.hall_of_fame.append(pop.champion.genome)
+                if len(pop.hall_of_fame) > MAX_HALL_OF_FAME:
+                    del pop.hall_of_fame[1::2]
+            per_role[name] = {
+                "best_fitness": float(f[best]),
+                "mean_fitness": float(np.nanmean(f)),
+                "median_fitness": float(np.nanmedian(f)),
+                "finished": int(finished[name].sum()),
+                **pop.breeder.generation_stats(pop.state),
+            }
+        primary = self.role.name
+        if self.solved_generation is None and finished[primary].any():
             self.solved_generation = self.generation
-        self.evaluations += size
+        self.evaluations += sum(f.shape[0] for f in fitness.values())
         stats = {
             "generation": self.generation,
-            "best_fitness": float(fitness[best]),
-            "mean_fitness": float(np.nanmean(fitness)),
-            "median_fitness": float(np.nanmedian(fitness)),
-            "finished": int(finished.sum()),
+            **{k: v for k, v in per_role[primary].items() if k in ("best_fitness", "mean_fitness", "median_fitness",
+                                                                    "finished")},
             "champion_fitness": self.champion.fitness,
             "champion_generation": self.champion.generation,
             "evaluations": self.evaluations,
             "agent_steps": int(outcome.ticks.sum()),
-            **self.breeder.generation_stats(self.state),
+            **({"roles": per_role, "vs_scripted": self._play_scripted()} if self.coevolving
+               else self.breeder.generation_stats(self.state)),
             "eval_s": round(eval_s, 6),
             "wall_s": round(time.perf_counter() - self.started, 6),
         }
-        self.state = self.strategy.tell(self.state, fitness)
+        for name, pop in self.populations.items():
+            pop.state = pop.strategy.tell(pop.state, fitness[name])
+        self.last_stats = stats
         for reporter in self.reporters:
             reporter.on_generation(self, stats)
         return stats
+
+    # -- co-evolution
+    def _opponents(self, pop: _Population, genomes):
+        """The genomes `config.opponents` games are played against: the current champion and
+        champions drawn from the hall of fame; in generation 0, the first genomes of `genomes`."""
+        m = self.config.opponents
+        if pop.champion is None:
+            return pop.breeder.take(genomes, np.arange(m) % len_of(genomes))
+        draw = rng(self.config.seed, STREAM_OPPONENTS, self.generation, list(self.populations).index(pop.role.name))
+        picked = [pop.champion.genome] + [pop.hall_of_fame[int(k)] for k in draw.integers(0, len(pop.hall_of_fame), m - 1)]
+        return pop.breeder.stack(picked)
+
+    def _ask_matches(self) -> "GenerationBatch":
+        m = self.config.opponents
+        (first, pop_a), (second, pop_b) = self.populations.items()
+        genomes = {name: pop.strategy.ask(pop.state) for name, pop in self.populations.items()}
+        rivals_of_a = self._opponents(pop_b, genomes[second])  # played by the first role's genomes
+        rivals_of_b = self._opponents(pop_a, genomes[first])
+        p, q = len_of(genomes[first]), len_of(genomes[second])
+        agents_a, agents_b = pop_a.role.agents, pop_b.role.agents
+        # env i*m + j: genome i of the first role against its opponent j; then env p*m + i*m + j:
+        # genome i of the second role against its opponent j.
+        nets = {
+            first: pop_a.breeder.compile(pop_a.breeder.join([
+                pop_a.breeder.take(genomes[first], np.repeat(np.arange(p), m * agents_a)),
+                pop_a.breeder.take(rivals_of_b, np.repeat(np.tile(np.arange(m), q), agents_a))])),
+            second: pop_b.breeder.compile(pop_b.breeder.join([
+                pop_b.breeder.take(rivals_of_a, np.repeat(np.tile(np.arange(m), p), agents_b)),
+                pop_b.breeder.take(genomes[second], np.repeat(np.arange(q), m * agents_b))])),
+        }
+        seeds = env_seeds(self.config.seed, self.generation, (p + q) * m)
+        species_a, parents_a = pop_a.breeder.lineage(pop_a.state)
+        species_b, parents_b = pop_b.breeder.lineage(pop_b.state)
+        species = np.concatenate([np.repeat(species_a, m), np.repeat(species_b, m)])
+        parents = np.concatenate([np.repeat(parents_a, m, axis=0), np.repeat(parents_b, m, axis=0)])
+        return GenerationBatch(self.generation, genomes, nets, seeds, species, parents,
+                               np.repeat(np.arange(2), [p * m, q * m]))
+
+    def _fitness_of_matches(self, batch, outcome):
+        """{role: fitness float64[P]} and {role: finished bool[P]}, means over each genome's games."""
+        m = self.config.opponents
+        fitness, finished = {}, {}
+        for side, name in enumerate(self.populations):
+            rows = batch.side == side
+            fitness[name] = outcome.fitness[name][rows].reshape(-1, m).mean(axis=1)
+            finished[name] = outcome.finished[name][rows].reshape(-1, m).any(axis=1)
+        return fitness, finished
+
+    def _play_scripted(self) -> dict:
+        """Each role's champion of this generation against the arena's scripted opponents, on
+        seeds that training never uses: {role: {"fitness": mean, ...the arena's match summary}}."""
+        seeds = seed_sequence(self.config.seed, STREAM_SCRIPTED).generate_state(SCRIPTED_MATCHES, dtype=np.uint64)
+        out = {}
+        for name, pop in self.populations.items():
+            nets = {other: SCRIPTED for other in self.populations}
+            picked = pop.breeder.stack([pop.champion.genome])
+            nets[name] = pop.breeder.compile(pop.breeder.take(picked, np.zeros(SCRIPTED_MATCHES * pop.role.agents,
+                                                                                  dtype=np.int64)))
+            outcome = self.backend.evaluate(self.arena, self.level, nets, seeds)
+            out[name] = {"fitness": float(outcome.fitness[name].mean()), **self.arena.match_summary(outcome)}
+        return out
 
     def run(self, generations=None) -> None:
         """Run up to generation `generations` (default: the configured total); reporters are closed at the end."""
@@ -322,8 +545,10 @@ class TrainSession:
     def solved(self) -> bool:
         return self.champion is not None and self.champion.finished
 
-    def champion_brain(self):
-        c = self.champion
+    def champion_brain(self, role: str = None):
+        """The brain file document of a role's champion (the first role's by default)."""
+        pop = self.populations[role or self.role.name]
+        c = pop.champion
         provenance = {
             "seed": self.config.seed,
             "generation": c.generation,
@@ -335,7 +560,7 @@ class TrainSession:
             "strategy": self.config.ga if self.config.brain == "mlp" else f"neat:{self.config.neat}",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return self.breeder.brain(self.arena.spec, c.genome, provenance)
+        return pop.breeder.brain(self.arena.spec, c.genome, provenance)
 
     def describe(self) -> dict:
         """The run's config.json: the config, the level file and the strategy's settings."""
@@ -343,19 +568,15 @@ class TrainSession:
 
     # -- checkpoints
     def checkpoint_data(self) -> dict:
-        c = self.champion
-        champion = None if c is None else {
-            "genome": self.breeder.genome_to_data(c.genome), "fitness": c.fitness, "finished": c.finished,
-            "generation": c.generation, "index": c.index, "parents": c.parents,
-        }
-        return {
-            "strategy": self.config.brain,
-            "config": self.config.to_dict(),
-            "params": self.strategy.params.to_dict(),
-            "state": self.breeder.state_to_data(self.state),
-            "session": {"champion": champion, "solved_generation": self.solved_generation,
-                        "evaluations": self.evaluations},
-        }
+        """The whole state. A single population as format 1 has it ("state", "session.champion");
+        co-evolving populations under "populations", by role, with their halls of fame."""
+        session = {"solved_generation": self.solved_generation, "evaluations": self.evaluations}
+        data = {"strategy": self.config.brain, "config": self.config.to_dict(), "params": self.strategy.params.to_dict()}
+        if self.coevolving:
+            return {**data, "populations": {name: pop.to_data() for name, pop in self.populations.items()},
+                    "session": {"champion": None, **session}}
+        return {**data, "state": self.breeder.state_to_data(self.state),
+                "session": {"champion": self.primary.champion_to_data(), **session}}
 
     @classmethod
     def from_checkpoint(cls, path, generations=None, backend=None, reporters=()):
@@ -370,9 +591,20 @@ class TrainSession:
             raise RunError(f"{path}: field 'params' must be an object")
         params = ckpt.decode(path, params_class.from_dict, params_data)
         session = ckpt.decode(path, cls, config, backend, reporters, params)
-        session.state = ckpt.decode(path, session.breeder.state_from_data, data.get("state"))
+        if session.coevolving:
+            ckpt.decode(path, session._restore_populations, data.get("populations"))
+        else:
+            session.state = ckpt.decode(path, session.breeder.state_from_data, data.get("state"))
         ckpt.decode(path, session._restore, data.get("session"))
         return session
+
+    def _restore_populations(self, data) -> None:
+        if not isinstance(data, dict) or set(data) != set(self.populations):
+            raise ckpt.FieldError("populations", f"expected an object with {', '.join(self.populations)}")
+        for name, pop in self.populations.items():
+            pop.restore(data[name], f"populations.{name}")
+        if len({pop.state.generation for pop in self.populations.values()}) != 1:
+            raise ckpt.FieldError("populations", "the populations are at different generations")
 
     def _restore(self, data) -> None:
         if not isinstance(data, dict):
@@ -385,25 +617,10 @@ class TrainSession:
             raise ckpt.FieldError("session.evaluations", "expected a count")
         self.solved_generation = solved
         self.evaluations = evaluations
-        c = data.get("champion")
-        if c is None:
-            return
-        if not isinstance(c, dict):
-            raise ckpt.FieldError("session.champion", "expected an object or null")
-        numbers = {}
-        for name in ("generation", "index"):
-            value = c.get(name)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                raise ckpt.FieldError(f"session.champion.{name}", "expected a count")
-            numbers[name] = value
-        fitness = c.get("fitness")
-        if not isinstance(fitness, (int, float)) or isinstance(fitness, bool) or not np.isfinite(fitness):
-            raise ckpt.FieldError("session.champion.fitness", "expected a finite number")
-        if not isinstance(c.get("finished"), bool):
-            raise ckpt.FieldError("session.champion.finished", "expected true or false")
-        parents = c.get("parents")
-        if not (isinstance(parents, list) and all(isinstance(p, int) and not isinstance(p, bool) for p in parents)):
-            raise ckpt.FieldError("session.champion.parents", "expected a list of integers")
-        self.champion = Champion(self.breeder.genome_from_data(c.get("genome")), float(fitness), c["finished"],
-                                 numbers["generation"], numbers["index"], parents)
-        self.champion_id = (numbers["generation"], numbers["index"])
+        if not self.coevolving:
+            self.primary.champion_from_data(data.get("champion"), "session.champion")
+
+
+def len_of(genomes) -> int:
+    """Genomes in a batch, MLP (an array) or NEAT (NeatGenomes)."""
+    return genomes.shape[0] if isinstance(genomes, np.ndarray) else genomes.size

@@ -9,6 +9,9 @@ from arena.brains.netbatch import forward
 from arena.core.spec import ArenaSpec
 
 LEVELS_ROOT = Path(__file__).resolve().parents[2] / "levels"
+# In place of a NetBatch in `nets`: the arena's own scripted policy plays that role (a greedy
+# tank, the arcade ghosts). In `step`'s actions, None asks for the same.
+SCRIPTED = "scripted"
 
 
 @dataclass
@@ -60,7 +63,8 @@ class Arena:
 
     # -- evaluation
     def rollout(self, level, nets: dict, seeds: np.ndarray, max_ticks=None) -> Outcome:
-        """Run every environment to its end in one fused kernel; `nets` maps role to NetBatch."""
+        """Run every environment to its end in one fused kernel; `nets` maps role to NetBatch (or
+        SCRIPTED, for arenas with a scripted policy for that role)."""
         raise NotImplementedError
 
     def max_ticks(self, level) -> int:
@@ -70,6 +74,11 @@ class Arena:
     def empty_results(n_envs: int):
         """(fitness float64[n], finished bool[n], ticks int64[n]) for a kernel to fill."""
         return np.zeros(n_envs), np.zeros(n_envs, dtype=np.bool_), np.zeros(n_envs, dtype=np.int64)
+
+    def match_summary(self, outcome: Outcome) -> dict:
+        """Means over a batch of games that say more than fitness (a score, how fast a catch
+        came), for the metrics of games against scripted opponents; none by default."""
+        return {}
 
     def solved(self, outcome: Outcome) -> np.ndarray:
         """bool[n_envs]: which environments count as solved (every role finished)."""
@@ -115,7 +124,8 @@ class Arena:
             if not state.alive.any():
                 return
             obs = self.observe(level, state)
-            self.step(level, state, {role: forward(nets[role], obs[role], arrays[role]) for role in nets})
+            self.step(level, state, {role: None if nets[role] is SCRIPTED else forward(nets[role], obs[role], arrays[role])
+                                     for role in nets})
             if trail_every > 0:
                 self.record_trail(state, trail, trail_every)
 

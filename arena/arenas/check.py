@@ -35,12 +35,12 @@ def _same_state(a, b, what, rtol=0.0, atol=0.0):
 
 
 def _random_brains(arena, n_envs, seed, scale=1.0):
-    """{role: (MLPSpec, genomes)} with the roles' default networks."""
+    """{role: (MLPSpec, genomes)} with the roles' default networks, `role.agents` an environment."""
     rng = np.random.default_rng(seed)
     brains = {}
     for role in arena.spec.roles:
         spec = MLPSpec.for_role(role)
-        brains[role.name] = (spec, spec.random_genomes(rng, n_envs, scale))
+        brains[role.name] = (spec, spec.random_genomes(rng, n_envs * role.agents, scale))
     return brains
 
 
@@ -65,7 +65,7 @@ def _run_steps(arena, level, brains, n_envs, ticks, use_reference):
 def check_arena(arena, level, n_envs: int = 96, ticks: int = 400, seed: int = 0, brains=None) -> None:
     """Raise ContractError naming the first broken promise of `arena` on `level`.
 
-    brains: {role: (MLPSpec, genomes float32[n_envs, genome_size])}; random ones by default.
+    brains: {role: (MLPSpec, genomes float32[n_envs * role.agents, genome_size])}; random ones by default.
     Runs on `arena.short_level(level)`, since some checks step whole runs from Python.
     """
     level = arena.short_level(level)
@@ -87,7 +87,7 @@ def check_arena(arena, level, n_envs: int = 96, ticks: int = 400, seed: int = 0,
         obs = arena.observe(level, api_state)
         ref_obs = arena.reference.observe(level, ref_state)
         for role in obs:
-            run = api_state.alive
+            run = np.repeat(api_state.alive, arena.spec.role(role).agents)
             if not np.allclose(obs[role][run], ref_obs[role][run], rtol=1e-6, atol=1e-6):
                 raise ContractError(f"tick {tick}: observations of {role!r} differ from the reference")
         arena.step(level, api_state, {r: forward(nets[r], obs[r]) for r in brains})

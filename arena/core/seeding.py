@@ -12,6 +12,9 @@ STREAM_STRATEGY = 1
 STREAM_EVALUATION = 2
 STREAM_LEVEL = 3
 STREAM_INIT = 4
+STREAM_ROLE = 5  # the strategy seed of a co-evolving population other than the first
+STREAM_OPPONENTS = 6  # co-evolution: drawing opponents from the hall of fame
+STREAM_SCRIPTED = 7  # seeds of the games against scripted opponents (never used in training)
 
 
 def seed_sequence(seed: int, *path: int) -> np.random.SeedSequence:

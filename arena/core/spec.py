@@ -14,6 +14,7 @@ class RoleSpec:
     output_activation: str  # activation of the output layer of a fresh MLP
     hidden_activation: str  # activation of the hidden layers of a fresh MLP
     default_hidden: tuple  # hidden layer sizes of a fresh MLP
+    agents: int = 1  # agents of this role in each environment, each with its own network (4 ghosts)
 
     @property
     def n_inputs(self) -> int:

@@ -113,17 +113,21 @@ class RunFolder:
             self._metrics.flush()
         except OSError as exc:
             raise RunError(f"{self.path / 'metrics.jsonl'}: cannot write: {exc.strerror or exc}") from None
-        if session.champion_id != self._saved_champion:
+        if self._champion_ids(session) != self._saved_champion:
             self.save_champion(session)
         if self.checkpoint_every and session.generation % self.checkpoint_every == 0:
             self.save_checkpoint(session)
 
+    @staticmethod
+    def _champion_ids(session) -> tuple:
+        return tuple(pop.champion_id for pop in session.populations.values())
+
     def save_champion(self, session) -> None:
-        """Write the champion brain atomically (the previous file stays whole until the rename)."""
-        if session.champion is None:
-            return
-        save_brain(session.champion_brain(), self.brain_path(session.role.name))
-        self._saved_champion = session.champion_id
+        """Write each role's champion brain atomically (the previous file stays whole until the rename)."""
+        for name, pop in session.populations.items():
+            if pop.champion is not None:
+                save_brain(session.champion_brain(name), self.brain_path(name))
+        self._saved_champion = self._champion_ids(session)
 
     def save_checkpoint(self, session) -> None:
         """Write the whole state after `session.generation` generations; keep the newest few."""
