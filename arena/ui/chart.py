@@ -1,4 +1,5 @@
-"""The live chart: best and mean fitness per generation over stacked species sizes."""
+"""The live chart: best and mean fitness per generation over stacked species sizes; for
+co-evolving populations, both, each on its own scale (their fitnesses measure different things)."""
 
 import numpy as np
 import pygame
@@ -8,6 +9,8 @@ from arena.ui.draw import HUMAN, species_colours
 BACKGROUND = (16, 18, 24, 215)
 BEST = (255, 214, 10)
 MEAN = (110, 200, 255)
+SECOND_BEST = (255, 90, 90)  # the second population of a co-evolving pair
+SECOND_MEAN = (255, 170, 200)
 AXIS = (120, 120, 130)
 SHOWN_GENERATIONS = 500  # the chart shows the latest ones
 
@@ -42,6 +45,8 @@ class Chart:
             return surface
         plot = pygame.Rect(34, 22, w - 42, h - 30)
         gens = np.array([s["generation"] for s in history], dtype=np.float64)
+        if "roles" in history[-1]:
+            return self._roles(surface, history, plot, gens)
         if _has_species(history):
             self._species(surface, history, plot, gens)
         best = np.array([s["best_fitness"] for s in history], dtype=np.float64)
@@ -64,6 +69,34 @@ class Chart:
         surface.blit(self.font.render(f"{lo:.3g}", True, AXIS), (2, plot.bottom - 12))
         surface.blit(self.font.render(f"best {best[-1]:.3f}", True, BEST), (plot.right - 190, 4))
         surface.blit(self.font.render(f"mean {mean[-1]:.3f}", True, MEAN), (plot.right - 95, 4))
+        return surface
+
+    def _roles(self, surface, history, plot, gens):
+        """Best and mean of each co-evolving population, each scaled to its own range."""
+        names = list(history[-1]["roles"])
+        labels = []
+        for name, (best_colour, mean_colour) in zip(names, ((BEST, MEAN), (SECOND_BEST, SECOND_MEAN))):
+            rows = [s.get("roles", {}).get(name, {}) for s in history]
+            best = np.array([r.get("best_fitness", np.nan) for r in rows], dtype=np.float64)
+            mean = np.array([r.get("mean_fitness", np.nan) for r in rows], dtype=np.float64)
+            both = np.concatenate([best, mean])
+            finite = np.isfinite(both).any()
+            lo = min(0.0, float(np.nanmin(both))) if finite else 0.0
+            hi = float(np.nanmax(both)) if finite else 1.0
+            hi = hi if hi > lo else lo + 1.0
+            for values, colour in ((best, best_colour), (mean, mean_colour)):
+                points = _points(gens, values, lo, hi, plot)
+                if len(points) >= 2:
+                    pygame.draw.lines(surface, colour, False, points, 2)
+                elif len(points) == 1:
+                    pygame.draw.circle(surface, colour, points[0], 2)
+            labels.append((f"{name} {best[-1]:.3g} / {mean[-1]:.3g}", best_colour))
+        pygame.draw.rect(surface, AXIS, plot, 1)
+        x = plot.left
+        for text, colour in labels:
+            image = self.font.render(text, True, colour)
+            surface.blit(image, (x, plot.bottom + 1 - image.get_height()))
+            x += image.get_width() + 12
         return surface
 
     def _species(self, surface, history, plot, gens):

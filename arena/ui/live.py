@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.arenas.base import Outcome
+from arena.arenas.base import SCRIPTED, Outcome
 from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.seeding import env_seeds
@@ -58,6 +58,13 @@ class Run:
     batch: object = None  # the session's GenerationBatch, when evolving
     started: float = 0.0  # perf_counter at the start
     ticks: int = 0  # ticks run by the longest-running agent
+    human_nets: dict = None  # {role: NetBatch or SCRIPTED} of the other roles in the human's game
+    human_arrays: dict = None
+
+
+def _arrays(nets):
+    """{role: NetBatch.arrays()} of the roles that networks play."""
+    return None if nets is None else {r: net.arrays() for r, net in nets.items() if net is not SCRIPTED}
 
 
 def slice_outcome(outcome: Outcome, rows) -> Outcome:
@@ -94,8 +101,9 @@ class _TurboWorker(threading.Thread):
 
 
 class _Replay:
-    """The champion driving alone, stepped with the arena's numpy reference and a numpy forward,
-    so that it never launches numba threads beside a turbo generation running on them."""
+    """The champion driving alone (co-evolving: the champions of every role in one game),
+    stepped with the arena's numpy reference and a numpy forward, so that it never launches
+    numba threads beside a turbo generation running on them."""
 
     def __init__(self, arena, level, session):
         self.arena, self.level, self.session = arena, level, session
@@ -103,7 +111,8 @@ class _Replay:
 
     def restart(self):
         champion = self.session.champion
-        self.policy = self.session.breeder.reference_policy(champion.genome)
+        self.policies = {name: pop.breeder.reference_policy(pop.champion.genome)
+                         for name, pop in self.session.populations.items()}
         seed = env_seeds(self.session.config.seed, champion.generation, champion.index + 1)[-1:]
         self.state = self.arena.reference.reset(self.level, 1, seed)
 
@@ -112,12 +121,11 @@ class _Replay:
             if self.session.champion is None:
                 return
             self.restart()
-        role = self.session.role.name
         for _ in range(n):
             if not self.state.alive.any():
                 return
-            obs = self.arena.reference.observe(self.level, self.state)[role]
-            self.arena.reference.step(self.level, self.state, {role: self.policy(obs)})
+            obs = self.arena.reference.observe(self.level, self.state)
+            self.arena.reference.step(self.level, self.state, {r: policy(obs[r]) for r, policy in self.policies.items()})
 
 
 class LiveRun:
@@ -136,7 +144,9 @@ class LiveRun:
         self.session = session
         self.brains = brains
         self.backend = session.backend if session is not None else SerialBackend()
-        self.role = arena.spec.roles[0]
+        # the role the networks on screen (and a human) play; other roles play their champions
+        # (evolving) or the arena's scripted policy (loaded brains)
+        self.role = arena.spec.role(brains[0].role) if brains else arena.spec.roles[0]
         self.keep_trails = trails
         self.speed = "1x"
         self.paused = False
@@ -220,7 +230,8 @@ class LiveRun:
             generation = batch.generation
         else:
             batch = None
-            nets = {self.role.name: compile_brains(self.brains)}
+            nets = {role.name: SCRIPTED for role in self.arena.spec.roles}
+            nets[self.role.name] = compile_brains([b for b in self.brains for _ in range(self.role.agents)])
             n = len(self.brains)
             seeds = np.zeros(n, dtype=np.uint64)
             species = np.arange(n, dtype=np.int64)
@@ -237,8 +248,28 @@ class LiveRun:
         trail = np.zeros((rows if slots else 0, slots, 2), dtype=np.float32)
         if slots:
             trail[:, 0] = self.arena.positions(state)
-        return Run(generation, nets, {r: net.arrays() for r, net in nets.items()}, state, n, self.human,
-                   species, parents, trail, trail_every if slots else 0, seeds, batch, time.perf_counter())
+        human_nets = self._human_nets(batch) if self.human else None
+        return Run(generation, nets, _arrays(nets), state, n, self.human, species, parents, trail,
+                   trail_every if slots else 0, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets))
+
+    def _human_nets(self, batch) -> dict:
+        """The other roles of the human's game: the champions of their populations (before there
+        are any, the first genome of this generation); with loaded brains, the arena's scripted
+        policy, as in every game on screen."""
+        nets = {}
+        for role in self.arena.spec.roles:
+            if role.name == self.role.name:
+                continue
+            if self.session is None:
+                nets[role.name] = SCRIPTED
+                continue
+            pop = self.session.populations[role.name]
+            if pop.champion is not None:
+                team = pop.breeder.stack([pop.champion.genome] * role.agents)
+            else:
+                team = pop.breeder.take(batch.genomes[role.name], np.zeros(role.agents, dtype=np.int64))
+            nets[role.name] = pop.breeder.compile(team)
+        return nets
 
     def _finish_run(self, outcome: Outcome = None) -> dict:
         """Close the run on screen (with `outcome` when it was evaluated elsewhere) and start the next."""
@@ -280,13 +311,24 @@ class LiveRun:
         if not run.human:
             self.arena.advance(self.level, run.state, run.nets, run.arrays, n_ticks, run.trail, run.trail_every)
         else:
-            role = self.role.name
             for _ in range(n_ticks):
                 if not run.state.alive.any():
                     break
-                obs = self.arena.observe(self.level, run.state)[role]
-                actions = np.vstack([forward(run.nets[role], obs[: run.n], run.arrays[role]), self.human_action[None]])
-                self.arena.step(self.level, run.state, {role: actions})
+                obs = self.arena.observe(self.level, run.state)
+                actions = {}
+                for role in self.arena.spec.roles:
+                    name, k = role.name, run.n * role.agents
+                    net = run.nets[name]
+                    ai = None if net is SCRIPTED else forward(net, obs[name][:k], run.arrays[name])
+                    if name == self.role.name:
+                        human = self.human_action[None]
+                    elif run.human_nets[name] is SCRIPTED:
+                        human = None
+                    else:
+                        human = forward(run.human_nets[name], obs[name][k:], run.human_arrays[name])
+                    # a scripted role is scripted in every game, the human's included
+                    actions[name] = None if ai is None else np.vstack([ai, human])
+                self.arena.step(self.level, run.state, actions)
                 if run.trail_every:
                     self.arena.record_trail(run.state, run.trail, run.trail_every)
         run.ticks = int(self.arena.outcome(run.state).ticks.max(initial=0))
@@ -430,6 +472,8 @@ class LiveRun:
         if on:
             extra = self.arena.reset(self.level, 1, run.seeds[:1])
             run.state = concat_states(run.state, extra)
+            run.human_nets = self._human_nets(run.batch)
+            run.human_arrays = _arrays(run.human_nets)
             if run.trail_every:
                 start = np.zeros((1,) + run.trail.shape[1:], dtype=np.float32)
                 start[0, 0] = self.arena.positions(extra)[0]
@@ -466,17 +510,21 @@ class LiveRun:
 
         return self.with_worker_stopped(save)
 
-    def save_champion(self, path_for) -> Path:
-        """Save the champion's brain to `path_for(generation)`, never over an existing file."""
+    def save_champion(self, path_for) -> list:
+        """Save each role's champion brain to `path_for(generation, role)`, never over an
+        existing file; returns the paths."""
         if self.session is None:
             raise UsageError("these are loaded brains; only an evolving run has a champion to save")
         if self.session.champion is None:
             raise UsageError("no champion yet: wait for the first generation to end")
 
         def save():
-            path = Path(path_for(self.generation))
-            save_brain(self.session.champion_brain(), path, overwrite=False)
-            return path
+            paths = []
+            for role in self.session.populations:
+                path = Path(path_for(self.generation, role))
+                save_brain(self.session.champion_brain(role), path, overwrite=False)
+                paths.append(path)
+            return paths
 
         return self.with_worker_stopped(save)
 

@@ -189,8 +189,10 @@ class SandboxView:
     def save_champion(self):
         arena = self.live.arena.spec.name
         try:
-            path = self.live.save_champion(lambda g: self._unused(f"{arena}-champion-gen-{g:06d}", ".brain.json"))
-            self.messages.add(f"saved the champion brain to {path}")
+            several = self.live.session is not None and self.live.session.coevolving
+            paths = self.live.save_champion(lambda g, role: self._unused(
+                f"{arena}-{role + '-' if several else ''}champion-gen-{g:06d}", ".brain.json"))
+            self.messages.add(f"saved the champion brain{'s' if several else ''} to {' and '.join(map(str, paths))}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
 
