@@ -9,6 +9,7 @@ import numpy as np
 
 from arena.arenas.cartpole import level as cartpole_level
 from arena.arenas.racing import level as racing_level
+from arena.arenas.tanks import level as tanks_level
 from arena.arenas.tunnel import level as tunnel_level
 
 LEVELS = Path(__file__).resolve().parents[1] / "levels"
@@ -34,6 +35,27 @@ def racing_tracks():
     ], dtype=float), [12, 12, 12, 10, 12, 12, 12, 12, 12, 9, 9, 10, 10, 10, 10, 10, 9, 9, 11, 12, 12]
 
 
+def pillar(cx, cy, half):
+    return [cx - half, cy - half, cx + half, cy + half]
+
+
+def tank_fields():
+    """(name, keyword arguments of `tanks_level.build`) of the built-in tank fields."""
+    # 1: an open field, solo: learn to steer to the points.
+    yield "1-open", dict(width=50, height=36, walls=[], spawn_regions=[[3, 3, 47, 33]],
+                         tank_spawns=[[25, 18, 90]], points_active=3, rivals=0, seconds=40, target=60)
+    # 2: eight pillars and a bar in the middle, solo: the greedy tank gets pinned behind them, rays help.
+    pillars = [pillar(x, y, 1.5) for x in (12, 24, 36, 48) for y in (10, 30)] + [[22, 19, 38, 21]]
+    yield "2-pillars", dict(width=60, height=40, walls=pillars, spawn_regions=[[2, 2, 58, 38]],
+                            tank_spawns=[[6, 20, 0], [54, 20, 180]], points_active=3, rivals=0, seconds=90, target=100)
+    # 3: four rooms joined by doors, shared with one greedy rival: points go to the quicker tank.
+    rooms = [[34.5, 0, 35.5, 20], [34.5, 30, 35.5, 50], [0, 24.5, 12, 25.5], [22, 24.5, 34.5, 25.5],
+             [35.5, 24.5, 48, 25.5], [58, 24.5, 70, 25.5]]
+    yield "3-rooms", dict(width=70, height=50, walls=rooms,
+                          spawn_regions=[[2, 2, 33, 23], [2, 27, 33, 48], [37, 2, 68, 23], [37, 27, 68, 48]],
+                          tank_spawns=[[17, 12, 90], [52, 38, -90]], points_active=4, rivals=1, seconds=60, target=80)
+
+
 def main():
     tunnel_level.save(tunnel_level.classic(), LEVELS / "tunnel" / "classic.json")
     for name, points, width in racing_tracks():
@@ -43,6 +65,10 @@ def main():
     for level in cartpole_level.builtin():
         cartpole_level.save(level, LEVELS / "cartpole" / f"{level.name}.json")
         print(f"{level.name}: {level.poles} pole(s), {level.max_steps} ticks, fitness {level.fitness}")
+    for name, fields in tank_fields():
+        level = tanks_level.build(name, **fields)
+        tanks_level.save(level, LEVELS / "tanks" / f"{name}.json")
+        print(f"{name}: {level.width:g} x {level.height:g} m, {len(level.walls)} walls, {level.rivals} rival(s)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,12 @@ from arena.core.errors import UnknownArenaError
 from arena.core.registry import Registry
 
 REGISTRY = Registry("arena", UnknownArenaError)
-_BUILTIN = ("tunnel", "racing", "cartpole")
+_BUILTIN = (
+    "tunnel",
+    "racing",
+    "cartpole",
+    "tanks",
+)
 
 
 def load_all() -> Registry:
