@@ -11,6 +11,7 @@ _BUILTIN = (
     "racing",
     "cartpole",
     "tanks",
+    "pacman",
 )
 
 
