@@ -2,10 +2,12 @@
 
 Both sides evaluate the same population on the same level with the same tick limit, so they
 do the same work (their fitness must agree, which is checked); agent-steps are the ticks the
-agents actually ran. A GA runs first until some drivers finish the level; the benchmark
-population is those finishers, repeated to the requested size, so that it measures the steady
-state of agents that drive the whole level (random or freshly mutated agents mostly crash
-within a few ticks, and then the numbers measure call overheads instead).
+agents actually ran (pacman: game ticks, five agents a game). A GA runs first until some
+agents finish the level; the benchmark population is those finishers (or the best), repeated
+to the requested size, so that it measures the steady state of agents that play the whole
+level (random or freshly mutated agents mostly crash within a few ticks, and then the numbers
+measure call overheads instead). Pacman co-evolves both roles for a few generations first
+and plays the halls of fame against each other.
 """
 
 import time
@@ -18,9 +20,10 @@ from arena.brains.netbatch import compile_mlp
 from arena.core.errors import UsageError
 from arena.evolve.ga import GA, preset
 
-BENCH_ARENAS = ("tunnel", "racing")
-MAX_WARMUP_GENERATIONS = 150
+BENCH_ARENAS = ("tunnel", "racing", "tanks", "pacman")
+MAX_WARMUP_GENERATIONS = {"tunnel": 150, "racing": 150, "tanks": 30}
 WARMUP_POPULATION = 200
+COEVOLUTION_WARMUP = 15  # pacman: generations of co-evolution before measuring
 
 
 def best_time(fn, min_seconds: float, max_repeats: int):
@@ -41,32 +44,30 @@ def run(arena_name: str, population: int, seed: int = 0, min_seconds: float = 1.
         raise UsageError(f"--population must be at least 1, got {population}")
     arena = get_arena(arena_name)
     role = arena.spec.roles[0]
-    network = MLPSpec.for_role(role)
     level = arena.load_level(arena.default_level_path())
     max_ticks = min(arena.max_ticks(level), 1200)
+    seeds = np.arange(population, dtype=np.uint64)
+    if len(arena.spec.roles) == 1:
+        brains = {role.name: _finishers(arena, level, role, population, seed, max_ticks)}
+    else:
+        brains = _evolved_teams(arena_name, population, seed)
+    nets = {name: compile_mlp(network, genomes) for name, (network, genomes) in brains.items()}
 
-    ga = GA(preset("default", WARMUP_POPULATION), network.genome_size, seed)
-    state = ga.initial_state()
-    for _ in range(MAX_WARMUP_GENERATIONS):
-        evaluated = state.genomes
-        outcome = arena.rollout(level, {role.name: compile_mlp(network, evaluated)}, None, max_ticks)
-        if outcome.finished[role.name].any():
-            break
-        state = ga.tell(state, outcome.fitness[role.name])
-    order = np.argsort(-outcome.fitness[role.name], kind="stable")
-    drivers = evaluated[order[: max(1, int(outcome.finished[role.name].sum()))]]
-    genomes = np.ascontiguousarray(np.resize(drivers, (population, network.genome_size)))
-    nets = {role.name: compile_mlp(network, genomes)}
-
-    kernel_s, outcome = best_time(lambda: arena.rollout(level, nets, None, max_ticks), min_seconds, 50)
+    kernel_s, outcome = best_time(lambda: arena.rollout(level, nets, seeds, max_ticks), min_seconds, 50)
+    network, genomes = brains[role.name]
     if arena_name == "tunnel":
         reference = lambda: arena.reference.rollout(level, network, genomes, einsum=True)  # noqa: E731
-    else:
+    elif arena_name == "racing":
         reference = lambda: arena.reference.rollout(level, network, genomes, max_ticks, einsum=True)  # noqa: E731
+    else:
+        reference = lambda: arena.reference.rollout(level, brains, seeds, max_ticks)  # noqa: E731
     reference_s, (ref_fitness, _, ref_ticks) = best_time(reference, min_seconds, 3)
+    if isinstance(ref_fitness, dict):
+        agree = all(np.allclose(ref_fitness[r], outcome.fitness[r], rtol=1e-6, atol=1e-6) for r in ref_fitness)
+    else:
+        agree = bool(np.allclose(ref_fitness, outcome.fitness[role.name], rtol=1e-6, atol=1e-6))
 
     steps = int(outcome.ticks.sum())
-    agree = bool(np.allclose(ref_fitness, outcome.fitness[role.name], rtol=1e-6, atol=1e-6))
     return {
         "arena": arena_name,
         "population": population,
@@ -78,5 +79,37 @@ def run(arena_name: str, population: int, seed: int = 0, min_seconds: float = 1.
         "max_ticks": max_ticks,
         "kernel_s": kernel_s,
         "reference_s": reference_s,
-        "results_agree": agree,
+        "results_agree": bool(agree),
     }
+
+
+def _finishers(arena, level, role, population: int, seed: int, max_ticks: int):
+    """(MLPSpec, genomes): the agents a GA evolves until some finish, repeated to `population`."""
+    network = MLPSpec.for_role(role)
+    ga = GA(preset("default", WARMUP_POPULATION), network.genome_size, seed)
+    state = ga.initial_state()
+    for _ in range(MAX_WARMUP_GENERATIONS[arena.spec.name]):
+        evaluated = state.genomes
+        outcome = arena.rollout(level, {role.name: compile_mlp(network, evaluated)}, None, max_ticks)
+        if outcome.finished[role.name].any():
+            break
+        state = ga.tell(state, outcome.fitness[role.name])
+    order = np.argsort(-outcome.fitness[role.name], kind="stable")
+    drivers = evaluated[order[: max(1, int(outcome.finished[role.name].sum()))]]
+    return network, np.ascontiguousarray(np.resize(drivers, (population, network.genome_size)))
+
+
+def _evolved_teams(arena_name: str, population: int, seed: int) -> dict:
+    """{role: (MLPSpec, genomes)}: the halls of fame of a short co-evolution, game by game
+    (`role.agents` genomes a game), repeated to `population` games."""
+    from arena.session import TrainConfig, TrainSession
+
+    session = TrainSession(TrainConfig(arena=arena_name, population=100, seed=seed, opponents=2))
+    for _ in range(COEVOLUTION_WARMUP):
+        session.step()
+    teams = {}
+    for name, pop in session.populations.items():
+        hall = np.stack(pop.hall_of_fame)
+        games = np.resize(np.arange(len(hall)), population)
+        teams[name] = (pop.breeder.network, np.ascontiguousarray(hall[np.repeat(games, pop.role.agents)]))
+    return teams

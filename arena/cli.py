@@ -13,7 +13,8 @@ PROG = "arena"
 GA_PRESETS = ("default", "classic")
 NEAT_PRESETS = ("paper", "xor")
 SPEEDS = ("1x", "2x", "4x", "16x", "max", "turbo")  # kept equal to arena.ui.live.SPEEDS by a test
-_TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "out")
+_TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "opponents",
+                   "out")
 
 
 def _int_at_least(minimum: int):
@@ -91,6 +92,8 @@ def build_parser() -> OneLineParser:
     train.add_argument("--ga", choices=GA_PRESETS, help="mlp GA settings: default, or classic (seed 001's)")
     train.add_argument("--neat", choices=sorted(NEAT_PRESETS), help="NEAT settings preset (default paper)")
     train.add_argument("--recurrent", action="store_true", default=None, help="neat: allow recurrent connections")
+    train.add_argument("--opponents", type=_positive_int,
+                       help="pacman: games each genome plays against the other role's champions (default 4)")
     train.add_argument("--checkpoint-every", type=_non_negative_int,
                        help="generations between checkpoints (default 10; 0: only at the end)")
     train.add_argument("--out", help="run folder (default runs/<arena>-s<seed>-<time>); must not hold a run")
@@ -107,7 +110,8 @@ def build_parser() -> OneLineParser:
     evaluate.set_defaults(handler=cmd_eval)
 
     bench = commands.add_parser("bench", help="measure a rollout kernel against a numpy stepper, or NEAT")
-    bench.add_argument("arena", help="tunnel or racing; or neat (XOR, double pole, racing with NEAT networks)")
+    bench.add_argument("arena", help="tunnel, racing, tanks or pacman; or neat (XOR, double pole, racing with "
+                                     "NEAT networks)")
     bench.add_argument("--population", type=_positive_int, default=1024, help="agents (default 1024)")
     bench.add_argument("--runs", type=_positive_int, default=20, help="neat: runs (seeds) per task (default 20)")
     bench.add_argument("--seconds", type=float, default=1.0, help="least time to measure each side (default 1)")
@@ -118,7 +122,8 @@ def build_parser() -> OneLineParser:
 
 def _population_arguments(command, arena_note: str, default_population: int) -> None:
     """The arguments that make a new population: arena, level, brain kind, size, seed."""
-    command.add_argument("arena", nargs="?", help=f"arena name: tunnel, racing or cartpole ({arena_note})")
+    command.add_argument("arena", nargs="?",
+                         help=f"arena name: tunnel, racing, cartpole, tanks or pacman ({arena_note})")
     command.add_argument("--level", help="level file (default: the arena's first built-in level)")
     command.add_argument("--brain", choices=["mlp", "neat"], help="network kind: mlp (GA, the default) or neat")
     command.add_argument("--population", type=_positive_int,
@@ -158,12 +163,12 @@ def cmd_train(args) -> int:
               file=sys.stderr)
     else:
         if args.arena is None:
-            raise UsageError("name an arena to train (tunnel, racing, cartpole), or --resume a run")
+            raise UsageError("name an arena to train (tunnel, racing, cartpole, tanks, pacman), or --resume a run")
         config = TrainConfig(
             arena=args.arena, level=args.level, brain=args.brain or "mlp", hidden=args.hidden,
             population=args.population or 100, generations=args.generations or 100,
             seed=args.seed or 0, ga=args.ga or "default", neat=args.neat or "paper",
-            recurrent=bool(args.recurrent),
+            recurrent=bool(args.recurrent), opponents=args.opponents or 4,
             checkpoint_every=10 if args.checkpoint_every is None else args.checkpoint_every,
         )
         session = TrainSession(config)
@@ -175,9 +180,9 @@ def cmd_train(args) -> int:
     try:
         session.run()
     except KeyboardInterrupt:
-        print(f"{PROG} train: interrupted at generation {session.generation}; the best brain so far is in "
-              f"{folder.brain_path(session.role.name)}; resume with: {PROG} train --resume {folder.path}",
-              file=sys.stderr)
+        brains = " and ".join(str(folder.brain_path(name)) for name in session.populations)
+        print(f"{PROG} train: interrupted at generation {session.generation}; the best brains so far are in "
+              f"{brains}; resume with: {PROG} train --resume {folder.path}", file=sys.stderr)
         return 130
     wall = time.perf_counter() - started
     champion = session.champion
@@ -193,13 +198,17 @@ def cmd_train(args) -> int:
         "solved_generation": session.solved_generation,
         "run_dir": str(folder.path),
     }
+    if session.coevolving:
+        summary["best_brains"] = {name: str(folder.brain_path(name)) for name in session.populations}
+        summary["vs_scripted"] = session.last_stats.get("vs_scripted") if session.last_stats else None
     if args.json:
         print(json.dumps(summary))
     else:
         state = f"solved (first finish in generation {session.solved_generation})" if session.solved else "not solved"
         best = f"{champion.fitness:.3f}" if champion else "none"
         print(f"{config.arena}: {session.generation} generations in {wall:.1f} s, best fitness {best}, {state}")
-        print(f"best brain: {summary['best_brain']}")
+        for path in summary.get("best_brains", {}).values() or [summary["best_brain"]]:
+            print(f"best brain: {path}")
     return 0
 
 
@@ -223,6 +232,7 @@ def cmd_eval(args) -> int:
     import numpy as np
 
     from arena.arenas import get_arena
+    from arena.arenas.base import SCRIPTED
     from arena.core.errors import BrainError
     from arena.persist.brainfile import check_compatible, compile_brains, load_brain
 
@@ -237,7 +247,9 @@ def cmd_eval(args) -> int:
         levels += [(f"generated:{s}", arena.generate_level(s)) for s in range(args.seed, args.seed + args.generated)]
     if not levels:
         levels = [(str(path), arena.load_level(path)) for path in arena.builtin_levels()]
-    nets = {brain.role: compile_brains([brain])}
+    # the brain plays its role; every other role of the arena plays its scripted policy
+    nets = {role.name: SCRIPTED for role in arena.spec.roles}
+    nets[brain.role] = compile_brains([brain] * arena.spec.role(brain.role).agents)
     rows = []
     for name, level in levels:
         outcome = arena.rollout(level, nets, np.zeros(1, dtype=np.uint64))
@@ -266,8 +278,9 @@ def cmd_bench(args) -> int:
         print(json.dumps(result))
     else:
         print(f"{result['arena']} (population {result['population']}, level {result['level']}):")
-        print(f"  kernel    {result['agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
-        print(f"  numpy     {result['reference_agent_steps_per_s'] / 1e6:10.2f} M agent-steps/s")
+        unit = "game-ticks" if result["arena"] == "pacman" else "agent-steps"
+        print(f"  kernel    {result['agent_steps_per_s'] / 1e6:10.2f} M {unit}/s")
+        print(f"  numpy     {result['reference_agent_steps_per_s'] / 1e6:10.2f} M {unit}/s")
         print(f"  ratio     {result['ratio']:10.1f}x   results agree: {result['results_agree']}")
     return 0
 

@@ -525,7 +525,7 @@ class TrainSession:
             nets[name] = pop.breeder.compile(pop.breeder.take(picked, np.zeros(SCRIPTED_MATCHES * pop.role.agents,
                                                                                   dtype=np.int64)))
             outcome = self.backend.evaluate(self.arena, self.level, nets, seeds)
-            out[name] = {"fitness": float(outcome.fitness[name].mean()), **self.arena.match_summary(outcome)}
+            out[name] = {"fitness": float(outcome.fitness[name].mean()), **self.arena.match_summary(self.level, outcome)}
         return out
 
     def run(self, generations=None) -> None:

@@ -153,3 +153,61 @@ def test_neat_training_flags_are_checked(tmp_path, capsys):
     assert "name an arena" in capsys.readouterr().err
     assert main(["train", "tunnel", "--population", "2000000", "--out", str(tmp_path / "p")]) == 2
     assert "--population must be from 2 to" in capsys.readouterr().err
+
+
+def test_pacman_trains_both_roles_resumes_and_evaluates(tmp_path, capsys):
+    out = tmp_path / "pacman"
+    base = ["train", "pacman", "--level", "levels/pacman/1-small.txt", "--population", "8", "--opponents", "2",
+            "--seed", "3", "--checkpoint-every", "2"]
+    code, text, _ = run(base + ["--generations", "3", "--out", str(out), "--json"], capsys)
+    assert code == 0
+    summary = last_json(text)
+    assert set(summary["best_brains"]) == {"pacman", "ghost"}
+    assert set(summary["vs_scripted"]) == {"pacman", "ghost"}
+    assert {"score", "caught", "ticks_to_catch"} <= set(summary["vs_scripted"]["ghost"])
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [set(m["roles"]) for m in metrics] == [{"pacman", "ghost"}] * 3
+    code, text, _ = run(["train", "--resume", str(out), "--generations", "5", "--json"], capsys)
+    assert code == 0 and last_json(text)["generations"] == 5
+    straight = tmp_path / "straight"
+    assert run(base + ["--generations", "5", "--out", str(straight), "--json"], capsys)[0] == 0
+    resumed = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    whole = [json.loads(line) for line in (straight / "metrics.jsonl").read_text().splitlines()]
+    strip = lambda m: {k: v for k, v in m.items() if k not in ("eval_s", "wall_s")}  # noqa: E731
+    assert [strip(m) for m in resumed] == [strip(m) for m in whole]
+    for role in ("pacman", "ghost"):  # a brain plays its role against the other's scripted policy
+        code, text, _ = run(["eval", summary["best_brains"][role], "--level", "levels/pacman/1-small.txt",
+                             "--json"], capsys)
+        assert code == 0 and last_json(text)["total"] == 1
+
+
+@pytest.mark.parametrize("arena", ["tanks", "pacman"])
+def test_bench_of_the_new_arenas_agrees_with_the_reference(arena, capsys):
+    code, out, _ = run(["bench", arena, "--population", "24", "--seconds", "0.01", "--json"], capsys)
+    assert code == 0
+    result = last_json(out)
+    assert result["results_agree"] and result["agent_steps"] > 0 and result["ratio"] > 0
+
+
+@pytest.mark.parametrize("name, text, problem", [
+    ("unreachable.txt", "%%%%%%%\n%P.%..%\n%%%%%G%\n%%%%%%%\n", "reach"),
+    ("nostart.txt", "%%%%%\n%..G%\n%%%%%\n", "P"),
+])
+def test_bad_mazes_are_one_line_and_exit_2(tmp_path, capsys, name, text, problem):
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run(["train", "pacman", "--level", str(path), "--generations", "1",
+                          "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(path) in err and problem in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_tank_spawn_inside_a_wall_is_one_line_and_exit_2(tmp_path, capsys):
+    level = json.loads(Path("levels/tanks/2-pillars.json").read_text())
+    x0, y0, x1, y1 = level["walls"][0]
+    level["tank_spawns"][0] = [(x0 + x1) / 2, (y0 + y1) / 2, 0.0]
+    path = tmp_path / "walled.json"
+    path.write_text(json.dumps(level))
+    code, out, err = run(["train", "tanks", "--level", str(path), "--generations", "1",
+                          "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(path) in err and "wall" in err, err

@@ -55,7 +55,7 @@ class DuoArena(Arena):
         return Outcome({"hunter": score, "prey": -score}, {"hunter": score > 1.0, "prey": score < -1.0},
                        np.ones(n, dtype=np.int64))
 
-    def match_summary(self, outcome):
+    def match_summary(self, level, outcome):
         return {"score": float(outcome.fitness["hunter"].mean())}
 
 

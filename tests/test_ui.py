@@ -318,7 +318,7 @@ def test_help_overlay_resize_and_trails(window):
     assert np.allclose(best.points[0], live.level.start[:2], atol=1e-4)
 
 
-@pytest.mark.parametrize("arena", ["tunnel", "cartpole"])
+@pytest.mark.parametrize("arena", ["tunnel", "cartpole", "tanks", "pacman"])
 def test_other_arenas_play_and_draw(window, arena):
     app, view, live = window(arena=arena, population=12)
     frames(app, 20)
@@ -326,6 +326,41 @@ def test_other_arenas_play_and_draw(window, arena):
     row = int(np.flatnonzero(live.run.state.alive)[0]) if live.run.state.alive.any() else 0
     view.selected = row
     frames(app, 2)  # the inspector and sensors draw
+
+
+def test_pacman_coevolves_on_screen_and_a_human_plays_against_the_champion_ghosts(window):
+    import pygame
+
+    from arena.arenas.base import SCRIPTED
+
+    app, view, live = window(arena="pacman", population=6, speed="max")
+    assert live.session.coevolving and live.run.n == (6 + 6) * 4  # every genome against 4 opponents
+    post_key(pygame.K_n)
+    frames(app, 2)
+    assert live.generation == 1 and set(live.history[-1]["roles"]) == {"pacman", "ghost"}
+    view.show_chart = True
+    frames(app, 1)  # the chart draws both populations
+    post_key(pygame.K_1)
+    post_key(pygame.K_h)
+    frames(app, 1)
+    human = live.run.n
+    ghosts = live.run.human_nets["ghost"]
+    assert ghosts is not SCRIPTED and ghosts.size == 4  # the ghost champion, four times
+    start = live.arena.positions(live.run.state)[human].copy()
+    post_key(pygame.K_LEFT)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and live.arena.positions(live.run.state)[human][0] > start[0] - 1.5:
+        app.frame()
+    assert live.arena.positions(live.run.state)[human][0] <= start[0] - 1.5, "left held, yet Pac-Man did not go left"
+    release_key(pygame.K_LEFT)
+    post_key(pygame.K_6)  # turbo replays both champions in one game
+    frames(app, 1)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and live.view_state()[0] is None:  # 10 ticks a second: wait for one
+        app.frame()
+    assert live.turbo and live.view_state()[0] is not None
+    post_key(pygame.K_1)
+    frames(app, 1)
 
 
 def test_a_loaded_brain_races_a_human(window, tmp_path):

@@ -37,6 +37,7 @@ class Arena:
 
     spec: ArenaSpec
     default_level_name: str
+    ticks_per_second = 60  # game time: the live view's 1x speed steps this many ticks a second
     level_module = None  # the arena's level.py: load(path) and generate(seed)
 
     # -- levels
@@ -75,7 +76,7 @@ class Arena:
         """(fitness float64[n], finished bool[n], ticks int64[n]) for a kernel to fill."""
         return np.zeros(n_envs), np.zeros(n_envs, dtype=np.bool_), np.zeros(n_envs, dtype=np.int64)
 
-    def match_summary(self, outcome: Outcome) -> dict:
+    def match_summary(self, level, outcome: Outcome) -> dict:
         """Means over a batch of games that say more than fitness (a score, how fast a catch
         came), for the metrics of games against scripted opponents; none by default."""
         return {}

@@ -23,7 +23,6 @@ from arena.evaluate.serial import SerialBackend
 from arena.persist.brainfile import compile_brains, save_brain
 from arena.persist.checkpoint import save_checkpoint
 
-TICK_RATE = 60  # ticks a second at 1x
 SPEEDS = ("1x", "2x", "4x", "16x", "max", "turbo")
 MULTIPLIERS = {"1x": 1, "2x": 2, "4x": 4, "16x": 16}
 CATCH_UP_SECONDS = 0.25  # after a slow frame, fixed speeds catch up at most this much game time
@@ -390,7 +389,7 @@ class LiveRun:
                 spent = (time.perf_counter() - t0) / (n * running)
                 self._seconds_per_agent_tick = 0.7 * self._seconds_per_agent_tick + 0.3 * max(spent, 1e-9)
             return closed
-        rate = TICK_RATE * MULTIPLIERS[self.speed]
+        rate = self.arena.ticks_per_second * MULTIPLIERS[self.speed]
         self._accumulator = min(self._accumulator + frame_seconds * rate, CATCH_UP_SECONDS * rate)
         n = int(self._accumulator)
         self._accumulator -= n
@@ -446,8 +445,9 @@ class LiveRun:
             # Play resumed before the worker stopped: let it go on. If it saw the request
             # already, it is found stopped next frame and replaced.
             worker.stop_requested.clear()
-        self._accumulator += frame_seconds * TICK_RATE
-        n = min(int(self._accumulator), int(CATCH_UP_SECONDS * TICK_RATE))
+        rate = self.arena.ticks_per_second
+        self._accumulator += frame_seconds * rate
+        n = min(int(self._accumulator), int(CATCH_UP_SECONDS * rate))
         self._accumulator -= int(self._accumulator)
         if n:
             self._replay.tick(n)
