@@ -20,6 +20,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
+from arena.arenas.clearance import grid_value
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import (
     ALIVE, ALONG, BEST, FINISHED, FITNESS, HEADING, LAST_CHECKPOINT_TICK, NEXT_CHECKPOINT,
@@ -46,7 +47,6 @@ LATERAL_GRIP = PARAMS.lateral_grip
 CAR_RADIUS = PARAMS.car_radius
 CHECKPOINT = PARAMS.checkpoint_spacing
 STALL_TICKS = int(round(PARAMS.stall_seconds / PARAMS.dt))
-_ONE = np.uint64(1)
 # columns of the per-car `pose` scratch that `advance` leaves for the next `sense`
 POSE_COS, POSE_SIN, POSE_CLEARANCE = range(3)
 N_POSE = 3
@@ -68,28 +68,6 @@ def level_arrays(level, max_ticks: int) -> tuple:
             level.origin[0], level.origin[1], 1.0 / level.cell, level.segments,
             level.length, level.race_length, np.int64(max_ticks))
 
-
-@njit(cache=True, inline="always")
-def grid_value(grid, nx, gx_max, gy_max, gx, gy):
-    """Bilinear clearance at grid coordinates (gx, gy), cell centres being whole numbers.
-
-    Coordinates are clamped into the grid, so points off it read its edge, which is off the
-    track (NaN reads the corner): no branch in the march loop, and never a read outside the
-    grid. Indices are unsigned so that numba adds no negative-index fix-up.
-    """
-    gx = gx if gx > 0.0 else 0.0
-    gx = gx if gx < gx_max else gx_max
-    gy = gy if gy > 0.0 else 0.0
-    gy = gy if gy < gy_max else gy_max
-    ix = np.uint64(gx)
-    iy = np.uint64(gy)
-    fx = gx - np.float64(ix)
-    fy = gy - np.float64(iy)
-    i = iy * nx + ix
-    j = i + nx
-    low = grid[i] * (1.0 - fx) + grid[i + _ONE] * fx
-    high = grid[j] * (1.0 - fx) + grid[j + _ONE] * fx
-    return low * (1.0 - fy) + high * fy
 
 
 @njit(cache=True, inline="always")

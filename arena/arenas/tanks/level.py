@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.arenas.clearance import grid_value_numpy
 from arena.arenas.levelfile import (
     check_header, read_level_json, refuse_unknown_fields, require_int, require_number,
 )
@@ -70,25 +71,9 @@ class TanksLevel:
 
 def clearance_at(level, x, y):
     """Bilinear clearance at world points (arrays), clamped into the grid: what the kernels read."""
-    grid = level.clearance
-    ny, nx = grid.shape
-    flat = grid.reshape(-1)
     inv_cell = 1.0 / level.cell
-    gx = (np.asarray(x, dtype=np.float64) - level.origin) * inv_cell - 0.5
-    gy = (np.asarray(y, dtype=np.float64) - level.origin) * inv_cell - 0.5
-    gx = np.where(gx > 0.0, gx, 0.0)
-    gx = np.where(gx < nx - 2.0, gx, nx - 2.0)
-    gy = np.where(gy > 0.0, gy, 0.0)
-    gy = np.where(gy < ny - 2.0, gy, ny - 2.0)
-    ix = gx.astype(np.int64)
-    iy = gy.astype(np.int64)
-    fx = gx - ix
-    fy = gy - iy
-    i = iy * nx + ix
-    j = i + nx
-    low = flat[i] * (1.0 - fx) + flat[i + 1] * fx
-    high = flat[j] * (1.0 - fx) + flat[j + 1] * fx
-    return low * (1.0 - fy) + high * fy
+    return grid_value_numpy(level.clearance, (np.asarray(x, dtype=np.float64) - level.origin) * inv_cell - 0.5,
+                            (np.asarray(y, dtype=np.float64) - level.origin) * inv_cell - 0.5)
 
 
 def _fmt(values) -> str:

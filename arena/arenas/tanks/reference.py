@@ -9,6 +9,7 @@ import numpy as np
 
 from arena.arenas.base import SCRIPTED
 from arena.arenas.cartpole.trig import sin_cos_numpy
+from arena.arenas.clearance import grid_value_numpy
 from arena.arenas.tanks import sim
 from arena.arenas.tanks.level import clearance_at
 from arena.arenas.tanks.state import (
@@ -73,22 +74,7 @@ def reset(level, n_envs: int, seeds=None) -> TanksState:
 
 def grid_value(level, gx, gy):
     """Bilinear clearance at grid coordinates, clamped into the grid (see `sim.grid_value`)."""
-    grid = level.clearance
-    ny, nx = grid.shape
-    flat = grid.reshape(-1)
-    gx = np.where(gx > 0.0, gx, 0.0)
-    gx = np.where(gx < nx - 2.0, gx, nx - 2.0)
-    gy = np.where(gy > 0.0, gy, 0.0)
-    gy = np.where(gy < ny - 2.0, gy, ny - 2.0)
-    ix = gx.astype(np.int64)
-    iy = gy.astype(np.int64)
-    fx = gx - ix
-    fy = gy - iy
-    i = iy * nx + ix
-    j = i + nx
-    low = flat[i] * (1.0 - fx) + flat[i + 1] * fx
-    high = flat[j] * (1.0 - fx) + flat[j + 1] * fx
-    return low * (1.0 - fy) + high * fy
+    return grid_value_numpy(level.clearance, gx, gy)
 
 
 def _bearing(dx, dy, c, s):

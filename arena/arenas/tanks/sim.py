@@ -30,6 +30,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from arena.arenas.cartpole.trig import sin_cos
+from arena.arenas.clearance import grid_value
 from arena.arenas.tanks.params import PARAMS
 from arena.arenas.tanks.state import (
     ALIVE, CLEARANCE, CLOSENESS, COS, FINISHED, FITNESS, HEADING, N_COUNT, N_FLAG, N_REAL, N_TANK, SIN, SPAWNED,
@@ -132,28 +133,6 @@ def spawn_point(lv, seed, number):
             return x, y
     return fallback[first, 0], fallback[first, 1]
 
-
-@njit(cache=True, inline="always")
-def grid_value(grid, nx, gx_max, gy_max, gx, gy):
-    """Bilinear clearance at grid coordinates (gx, gy), cell centres being whole numbers.
-
-    Coordinates are clamped into the grid, whose edge lies off the field (NaN reads the
-    corner): no branch in the march loop, and never a read outside the grid. Indices are
-    unsigned so that numba adds no negative-index fix-up.
-    """
-    gx = gx if gx > 0.0 else 0.0
-    gx = gx if gx < gx_max else gx_max
-    gy = gy if gy > 0.0 else 0.0
-    gy = gy if gy < gy_max else gy_max
-    ix = np.uint64(gx)
-    iy = np.uint64(gy)
-    fx = gx - np.float64(ix)
-    fy = gy - np.float64(iy)
-    i = iy * nx + ix
-    j = i + nx
-    low = grid[i] * (1.0 - fx) + grid[i + _ONE] * fx
-    high = grid[j] * (1.0 - fx) + grid[j + _ONE] * fx
-    return low * (1.0 - fy) + high * fy
 
 
 @njit(cache=True, inline="always")
