@@ -564,6 +564,9 @@ class TrainSession:
 
     def describe(self) -> dict:
         """The run's config.json: the config, the level file and the strategy's settings."""
+        if self.coevolving:
+            return {**self.config.to_dict(), "level": self.level_path,
+                    "roles": {name: pop.breeder.describe() for name, pop in self.populations.items()}}
         return {**self.config.to_dict(), "level": self.level_path, **self.breeder.describe()}
 
     # -- checkpoints

@@ -148,6 +148,8 @@ def test_both_champions_are_saved_as_brains(duo, tmp_path):
     for role in ("hunter", "prey"):
         brain = load_brain(folder.brain_path(role))
         assert brain.role == role and brain.provenance["generation"] == 1
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["roles"]["prey"]["network"]["layers"] == [2, 3, 1]
     metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [set(m["roles"]) for m in metrics] == [{"hunter", "prey"}] * 2
 
