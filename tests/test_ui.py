@@ -528,3 +528,24 @@ def test_load_tells_runs_checkpoints_and_brains_apart(tmp_path):
         build_live(play_args(arena=None, load=str(tmp_path / "a.checkpoint.json"), population=9, seed=None))
     with pytest.raises(ArenaError, match="not 'racing'"):
         build_live(play_args(arena="racing", load=str(tmp_path / "a.brain.json"), population=None, seed=None))
+
+
+def test_a_loaded_ghost_brain_hunts_the_greedy_pacman_and_cannot_be_played_by_hand(tmp_path):
+    from arena.arenas.base import SCRIPTED
+    from arena.persist.brainfile import save_brain
+    from arena.ui.play import build_live
+
+    session = TrainSession(TrainConfig("pacman", level="levels/pacman/1-small.txt", population=4, seed=1,
+                                       opponents=1))
+    session.step()
+    path = tmp_path / "ghost.brain.json"
+    save_brain(session.champion_brain("ghost"), path)
+    live = build_live(play_args(arena=None, load=str(path), population=None, seed=None))
+    assert live.role.name == "ghost" and live.run.nets["pacman"] is SCRIPTED and live.run.nets["ghost"].size == 4
+    live.tick(20)
+    assert live.run.ticks == 20 or not live.run.state.alive.any()
+    info = live.inspect(0)  # ghost 0 of game 0
+    assert np.array_equal(info["inputs"], live.arena.observe(live.level, live.run.state)["ghost"][0])
+    assert info["inputs"][:4].tolist() == [1, 0, 0, 0] and info["outputs"].shape == (4,)
+    with pytest.raises(UsageError, match="plays 4"):
+        build_live(play_args(arena=None, load=str(path), human=True, population=None, seed=None))

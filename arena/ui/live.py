@@ -198,13 +198,15 @@ class LiveRun:
         return int(np.argmax(fitness))
 
     def inspect(self, row: int) -> dict:
-        """What agent `row` senses and decides now, and where it comes from."""
+        """What agent `row` senses and decides now, and where it comes from (in a role of several
+        agents a game, such as the ghosts, the first of game `row`)."""
         run = self.run
         obs = self.arena.observe(self.level, run.state)[self.role.name]
+        agent = row * self.role.agents
         outcome = self.arena.outcome(run.state)
         info = {
             "row": row,
-            "inputs": obs[row].copy(),
+            "inputs": obs[agent].copy(),
             "fitness": float(outcome.fitness[self.role.name][row]),
             "alive": bool(run.state.alive[row]),
             "ticks": int(outcome.ticks[row]),
@@ -214,7 +216,7 @@ class LiveRun:
             net = run.nets[self.role.name]
             arrays = run.arrays[self.role.name]
             arrays = arrays[:-1] + (arrays[-1].copy(),)  # looking must not advance recurrent memory
-            info["outputs"] = forward(net, obs[: run.n], arrays)[row]
+            info["outputs"] = forward(net, obs[: run.n * self.role.agents], arrays)[agent]
             info["species"] = int(run.species[row])
             info["parents"] = [int(p) for p in run.parents[row]]
         else:
@@ -465,6 +467,9 @@ class LiveRun:
         """Add (or remove) the human's car; it joins at the start line now, beside the agents."""
         if on == self.human:
             return
+        if on and self.role.agents > 1:
+            raise UsageError(f"a human plays one agent, and a {self.role.name} brain plays {self.role.agents} in a "
+                             f"game; play the other role against it instead (e.g. arena play pacman --human)")
         if on and self.turbo:
             self.set_speed("1x")
         self.human = on

@@ -9,6 +9,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from arena.arenas.base import SCRIPTED
 from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.fileio import read_json
@@ -101,7 +102,7 @@ def _warm(live):
     """Compile (or load from numba's cache) what the first frame runs, on throwaway state."""
     arena, level, run = live.arena, live.level, live.run
     state = arena.reset(level, run.n, np.zeros(run.n, dtype=np.uint64))
-    arrays = {role: net.arrays() for role, net in run.nets.items()}
+    arrays = {role: net.arrays() for role, net in run.nets.items() if net is not SCRIPTED}
     arena.advance(level, state, run.nets, arrays, 1)
 
 
@@ -122,7 +123,7 @@ def warm_the_rest(live):
         seeds = np.zeros(n, dtype=np.uint64)
         state = arena.reset(level, n, seeds)
         observed = arena.observe(level, state)
-        actions = {role: forward(nets[role], observed[role]) for role in nets}
+        actions = {role: None if nets[role] is SCRIPTED else forward(nets[role], observed[role]) for role in nets}
         arena.step(level, state, actions)
         live.backend.evaluate(arena, level, nets, seeds, 1)
 

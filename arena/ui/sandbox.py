@@ -134,7 +134,11 @@ class SandboxView:
         on = not live.human
         if on and live.speed != "1x":
             self.set_speed("1x")
-        live.set_human(on)
+        try:
+            live.set_human(on)
+        except ArenaError as exc:
+            self.messages.add(str(exc), NEGATIVE)
+            return
         self.held.clear()
         if on:
             self.selected = live.run.n
