@@ -54,11 +54,10 @@ def _reject_constant(name):
     raise ValueError(f"non-finite number {name}")
 
 
-def read_json(path, what: str, error_class=ArenaError):
-    """Parse the JSON file `path`; every failure raises `error_class` naming the file.
+def read_text(path, what: str, error_class=ArenaError) -> str:
+    """The UTF-8 text of the file `path`; every failure raises `error_class` naming the file.
 
-    `what` says what the file should be ("level", "brain"), for the message. NaN and
-    Infinity are rejected: they are not JSON and no saved file of ours contains them.
+    `what` says what the file should be ("level", "brain"), for the message.
     """
     path = Path(path)
     try:
@@ -70,10 +69,19 @@ def read_json(path, what: str, error_class=ArenaError):
     except OSError as exc:
         raise error_class(f"{path}: cannot read {what} file: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise error_class(f"{path}: not a {what} file (not UTF-8 text)") from None
+
+
+def read_json(path, what: str, error_class=ArenaError):
+    """Parse the JSON file `path`; every failure raises `error_class` naming the file.
+
+    NaN and Infinity are rejected: they are not JSON and no saved file of ours contains them.
+    """
+    text = read_text(path, what, error_class)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise error_class(f"{path}: not a valid {what} file (bad JSON: {detail})") from None

@@ -30,7 +30,7 @@ from arena.arenas.levelfile import check_header, read_level_json, refuse_unknown
 from arena.arenas.pacman.params import PARAMS
 from arena.arenas.pacman.state import DOT, NO_PELLET, N_GHOSTS, POWER
 from arena.core.errors import LevelError
-from arena.core.fileio import atomic_write_text, write_json
+from arena.core.fileio import atomic_write_text, read_text, write_json
 from arena.core.seeding import STREAM_LEVEL, rng
 
 WALL, FLOOR, PELLET_CHAR, POWER_CHAR, PACMAN_CHAR, GHOST_CHAR, DOOR = "%", " ", ".", "o", "P", "G", "-"
@@ -223,18 +223,7 @@ def load(path) -> PacmanLevel:
     path = Path(path)
     if path.suffix.lower() == ".json":
         return from_data(read_level_json(path), str(path))
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LevelError(f"{path}: level file not found") from None
-    except IsADirectoryError:
-        raise LevelError(f"{path}: is a folder, not a level file") from None
-    except OSError as exc:
-        raise LevelError(f"{path}: cannot read level file: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise LevelError(f"{path}: not a maze (not UTF-8 text)") from None
+    text = read_text(path, "level", LevelError)
     return parse(text, str(path), path.stem)
 
 

@@ -415,6 +415,17 @@ def _copy_env(dst, i, src, j):
     dst[7][i] = src[7][j]
 
 
+@njit(cache=True, inline="always")
+def _store_env(held, b, tank, point, caught, count, real, flag, a):
+    """Lane b of `held` (an `_envs` tuple) back into environment a of the state arrays."""
+    tank[a] = held[0][b]
+    point[a] = held[1][b]
+    caught[a] = held[2][b]
+    count[a] = held[3][b]
+    real[a] = held[4][b]
+    flag[a] = held[5][b]
+
+
 @njit(cache=True)
 def _envs(n, n_tanks, n_points):
     """Room for n environments as `_copy_env` moves them: (tank, point, caught, count, real, flag,
@@ -646,23 +657,11 @@ def _advance(lv, tank, point, caught, count, real, flag, seed, net, width, scrip
                         trail[env[b], tick // trail_every, 1] = np.float32(lane_tank[b, 0, Y])
                 for b in range(running - 1, -1, -1):
                     if not lane_flag[b, ALIVE]:
-                        a = env[b]
-                        tank[a] = lane_tank[b]
-                        point[a] = lane_point[b]
-                        caught[a] = lane_caught[b]
-                        count[a] = lane_count[b]
-                        real[a] = lane_real[b]
-                        flag[a] = lane_flag[b]
+                        _store_env(held, b, tank, point, caught, count, real, flag, env[b])
                         running -= 1
                         if b != running:
                             _copy_env(held, b, held, running)
                             if copy_weights:
                                 local_weights[:, b] = local_weights[:, running]
             for b in range(running):
-                a = env[b]
-                tank[a] = lane_tank[b]
-                point[a] = lane_point[b]
-                caught[a] = lane_caught[b]
-                count[a] = lane_count[b]
-                real[a] = lane_real[b]
-                flag[a] = lane_flag[b]
+                _store_env(held, b, tank, point, caught, count, real, flag, env[b])
