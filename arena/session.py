@@ -6,6 +6,7 @@ A session's whole state (strategy state, champion) goes into a checkpoint, and a
 rebuilt from one continues exactly as if it had never stopped.
 """
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -376,6 +377,9 @@ class TrainSession:
         self.solved_generation = None
         self.evaluations = 0
         self.last_stats = None  # the stats of the last generation told
+        # A context the state changes of a generation run in: the CLI defers Ctrl-C and SIGTERM
+        # there, so an interrupted run never saves a half-updated state.
+        self.critical = contextlib.nullcontext
         self.started = time.perf_counter()
 
     # The first role's population: the only one, unless co-evolving.
@@ -427,6 +431,11 @@ class TrainSession:
             fitness = {self.role.name: outcome.fitness[self.role.name]}
             finished = {self.role.name: outcome.finished[self.role.name]}
         genomes = batch.genomes if self.coevolving else {self.role.name: batch.genomes}
+        with self.critical():
+            return self._advance(genomes, fitness, finished, outcome, eval_s)
+
+    def _advance(self, genomes: dict, fitness: dict, finished: dict, outcome, eval_s: float) -> dict:
+        """Crown champions, step every strategy, report: the state changes of one generation."""
         per_role = {}
         for name, pop in self.populations.items():
             f = fitness[name]

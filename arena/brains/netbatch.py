@@ -77,6 +77,23 @@ class NetBatch:
             node_state,
         )
 
+    def rows(self, start: int, stop: int) -> "NetBatch":
+        """Networks `start .. stop - 1` as a batch of their own (copies), for sending a chunk of a
+        generation to a worker; a network computes the same outputs in either batch."""
+        if not 0 <= start <= stop <= self.size:
+            raise ValueError(f"networks {start}..{stop} of a batch of {self.size}")
+        if self.kind == KIND_DENSE:
+            return _dense(self, np.ascontiguousarray(self.weights_t[:, start:stop]))
+        n0, n1 = int(self.node_offset[start]), int(self.node_offset[stop])
+        c0, c1 = int(self.node_conn_start[n0]), int(self.node_conn_start[n1])
+        return NetBatch(
+            KIND_GRAPH, stop - start, self.n_inputs, self.n_outputs,
+            self.weights_t, self.layer_sizes, self.layer_offsets, self.layer_acts,
+            self.node_act[n0:n1].copy(), self.node_bias[n0:n1].copy(), self.node_conn_start[n0:n1 + 1] - c0,
+            self.conn_src[c0:c1].copy(), self.conn_w[c0:c1].copy(), self.node_offset[start:stop + 1] - n0,
+            self.output_index[start:stop].copy(), self.recurrent,
+        )
+
     def scratch_width(self) -> int:
         """Rows a forward scratch buffer needs: the widest layer, or the largest network."""
         if self.kind == KIND_DENSE:

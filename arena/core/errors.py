@@ -27,3 +27,8 @@ class BrainError(ArenaError):
 
 class RunError(ArenaError):
     """A run folder or checkpoint that cannot be read or written."""
+
+
+class BackendError(ArenaError):
+    """An evaluation backend that cannot start, or whose workers keep failing (killed, over the
+    time limit, an unreachable cluster)."""

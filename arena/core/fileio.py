@@ -8,6 +8,16 @@ from pathlib import Path
 from arena.core.errors import ArenaError
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import, while one thread runs: os.umask can only be read by setting it.
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
 def atomic_write_text(path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never a torn one.
 
@@ -18,6 +28,7 @@ def atomic_write_text(path, text: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; saved files get the usual mode
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

@@ -9,3 +9,6 @@ class SerialBackend:
     def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None) -> Outcome:
         """Roll out every environment; `nets` maps role to NetBatch, `seeds` is uint64[n_envs]."""
         return arena.rollout(level, nets, seeds, max_ticks)
+
+    def close(self) -> None:
+        pass

@@ -539,8 +539,8 @@ class LiveRun:
             raise ArenaError(f"that checkpoint is for arena {session.arena.spec.name!r}, not {self.arena.spec.name!r}")
         self.close()
         self.speed = "1x" if self.speed == "turbo" else self.speed
+        session.backend = self.backend  # the backend the user chose stays, whatever the checkpoint
         self.session = session
-        self.backend = session.backend
         self.level = session.level
         self.history = []
         self.trails = []

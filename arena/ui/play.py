@@ -13,6 +13,7 @@ from arena.arenas.base import SCRIPTED
 from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.fileio import read_json
+from arena.evaluate import backend_from_args
 
 DEFAULT_POPULATION = 200
 THREADSAFE_LAYERS = ("omp", "tbb")  # numba threading layers that allow launches from several threads
@@ -89,6 +90,10 @@ def build_live(args):
             arena=arena.spec.name, level=args.level, brain=args.brain or "mlp",
             population=args.population or DEFAULT_POPULATION, generations=2**62, seed=args.seed or 0,
             checkpoint_every=0))
+    if session is not None:
+        session.backend = backend_from_args(args)
+    elif getattr(args, "backend", "serial") != "serial":
+        raise UsageError(f"--backend {args.backend} evaluates generations; a loaded brain has none to evaluate")
     level = session.level if session is not None else (
         arena.load_level(args.level) if args.level else arena.load_level(arena.default_level_path()))
     live = LiveRun(arena, level, session=session, brains=brains, trails=renderer_class(arena).trails)
@@ -172,6 +177,7 @@ def run_play(args) -> int:
                     raise ArenaError(f"--screenshot {args.screenshot}: not saved: {exc}") from None
         finally:
             live.close()
+            live.backend.close()
         if args.json:
             print(json.dumps({
                 "frames": app.frames, **app.frame_rates(), "agents": live.run.n, "generation": live.generation,
