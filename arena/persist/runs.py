@@ -6,6 +6,8 @@ import os
 import re
 import sys
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from arena.core.errors import ArenaError, RunError
@@ -14,6 +16,7 @@ from arena.persist.brainfile import save_brain
 from arena.persist.checkpoint import save_checkpoint
 
 CHECKPOINT_NAME = re.compile(r"^gen-(\d{6,})\.json$")
+TEMPORARY_NAME = re.compile(r"^\..+\.json\.[^.]+\.tmp$")  # what an atomic write leaves when killed mid-write
 KEEP_CHECKPOINTS = 3
 
 
@@ -59,21 +62,60 @@ def resume_session(run_dir, generations=None, warn=None):
     raise first_error
 
 
+class BackgroundWriter:
+    """Writes files on one thread, in order, so a slow disk never holds up the run (seed 000's
+    "fire and forget"). Jobs take snapshots (plain data), never live state. The first failure
+    is raised in the run's thread by the next `submit`, `check` or `drain`."""
+
+    def __init__(self):
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writer")
+        self._jobs = deque()
+
+    def submit(self, job, *args) -> None:
+        self.check()
+        self._jobs.append(self._executor.submit(job, *args))
+
+    def check(self) -> None:
+        while self._jobs and self._jobs[0].done():
+            self._jobs.popleft().result()
+
+    def drain(self) -> None:
+        """Wait for every job; raise the first failure."""
+        while self._jobs:
+            self._jobs.popleft().result()
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._jobs.clear()
+            self._executor.shutdown(wait=True)
+
+
 class RunFolder:
     """A run's folder; a reporter of the training session (see `arena.session`).
 
     A new run refuses a folder that already holds one, so nothing saved is ever overwritten;
-    `resume=True` continues the run in the folder from a checkpoint instead.
+    `resume_generation` continues the run in the folder from a checkpoint instead. Champions and
+    checkpoints are written in the background; a failed write (a full disk, a folder made
+    read-only) stops the run with a `RunError` at the next generation, and the files written
+    before stay whole.
     """
 
-    def __init__(self, path, config: dict, checkpoint_every: int = 10, resume_generation=None):
+    def __init__(self, path, config: dict, checkpoint_every: int = 10, resume_generation=None,
+                 keep: int = KEEP_CHECKPOINTS):
         self.path = Path(path)
         self.checkpoint_every = checkpoint_every
+        self.keep = keep
         self._metrics = None
         self._saved_champion = None
         self._last_checkpoint = resume_generation
+        self._writer = BackgroundWriter()
         if resume_generation is not None:
+            self._remove_temporaries()
             self._truncate_metrics(resume_generation)
+            if config is not None:  # the settings may have changed (a new total of generations)
+                write_json(self.path / "config.json", config, RunError)
             return
         if (self.path / "config.json").exists() or (self.path / "metrics.jsonl").exists():
             raise RunError(f"{self.path}: already holds a run; choose another --out folder or --resume it")
@@ -87,6 +129,17 @@ class RunFolder:
 
     def brain_path(self, role: str) -> Path:
         return self.path / f"best-{role}.brain.json"
+
+    def _remove_temporaries(self) -> None:
+        """Delete half-written temporary files a killed run left (the files they were to replace are whole)."""
+        for folder in (self.path, self.path / "checkpoints"):
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if TEMPORARY_NAME.match(path.name):
+                        try:
+                            path.unlink()
+                        except OSError:
+                            pass
 
     def _truncate_metrics(self, generation: int) -> None:
         """Drop metric lines of generations at or after `generation` (they will be run again)."""
@@ -106,6 +159,7 @@ class RunFolder:
             raise RunError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
     def on_generation(self, session, stats: dict) -> None:
+        self._writer.check()
         try:
             if self._metrics is None:
                 self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
@@ -123,35 +177,53 @@ class RunFolder:
         return tuple(pop.champion_id for pop in session.populations.values())
 
     def save_champion(self, session) -> None:
-        """Write each role's champion brain atomically (the previous file stays whole until the rename)."""
+        """Write each role's champion brain, in the background and atomically (the previous file
+        stays whole until the rename)."""
         for name, pop in session.populations.items():
             if pop.champion is not None:
-                save_brain(session.champion_brain(name), self.brain_path(name))
+                self._writer.submit(save_brain, session.champion_brain(name), self.brain_path(name))
         self._saved_champion = self._champion_ids(session)
 
     def save_checkpoint(self, session) -> None:
-        """Write the whole state after `session.generation` generations; keep the newest few."""
+        """Write the whole state after `session.generation` generations in the background; then
+        remove all but the newest `keep` checkpoints."""
         if self._last_checkpoint == session.generation:
             return
+        self._writer.submit(self._write_checkpoint, session.generation, session.checkpoint_data())
+        self._last_checkpoint = session.generation
+
+    def _write_checkpoint(self, generation: int, data: dict) -> None:
         folder = self.path / "checkpoints"
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise RunError(f"{folder}: cannot create: {exc.strerror or exc}") from None
-        save_checkpoint(folder / f"gen-{session.generation:06d}.json", session.checkpoint_data())
-        self._last_checkpoint = session.generation
-        for old in checkpoints_of(self.path)[KEEP_CHECKPOINTS:]:
+        save_checkpoint(folder / f"gen-{generation:06d}.json", data)
+        for old in checkpoints_of(self.path)[self.keep:]:
             try:
                 old.unlink()
             except OSError as exc:
                 print(f"warning: {old}: cannot remove an old checkpoint: {exc.strerror or exc}", file=sys.stderr)
 
+    def flush(self) -> None:
+        """Wait until everything submitted is on disk; raise the first failure."""
+        self._writer.drain()
+
     def close(self, session) -> None:
-        self.save_champion(session)
-        if session.generation > 0:
-            self.save_checkpoint(session)
-        if self._metrics is not None:
-            self._metrics.flush()
-            os.fsync(self._metrics.fileno())
-            self._metrics.close()
-            self._metrics = None
+        try:
+            self._writer.check()
+            self.save_champion(session)
+            if session.generation > 0:
+                self.save_checkpoint(session)
+        finally:
+            try:
+                self._writer.close()
+            finally:
+                if self._metrics is not None:
+                    try:
+                        self._metrics.flush()
+                        os.fsync(self._metrics.fileno())
+                    except OSError:
+                        pass
+                    self._metrics.close()
+                    self._metrics = None

@@ -59,11 +59,7 @@ class Chart:
         hi = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
         hi = hi if hi > lo else lo + 1.0
         for values, colour in series:
-            points = _points(gens, values, lo, hi, plot)
-            if len(points) >= 2:
-                pygame.draw.lines(surface, colour, False, points, 2)
-            elif len(points) == 1:
-                pygame.draw.circle(surface, colour, points[0], 2)
+            draw_series(surface, colour, _points(gens, values, lo, hi, plot))
         pygame.draw.rect(surface, AXIS, plot, 1)
         surface.blit(self.font.render(f"{hi:.3g}", True, AXIS), (2, plot.top - 2))
         surface.blit(self.font.render(f"{lo:.3g}", True, AXIS), (2, plot.bottom - 12))
@@ -85,11 +81,7 @@ class Chart:
             hi = float(np.nanmax(both)) if finite else 1.0
             hi = hi if hi > lo else lo + 1.0
             for values, colour in ((best, best_colour), (mean, mean_colour)):
-                points = _points(gens, values, lo, hi, plot)
-                if len(points) >= 2:
-                    pygame.draw.lines(surface, colour, False, points, 2)
-                elif len(points) == 1:
-                    pygame.draw.circle(surface, colour, points[0], 2)
+                draw_series(surface, colour, _points(gens, values, lo, hi, plot))
             labels.append((f"{name} {best[-1]:.3g} / {mean[-1]:.3g}", best_colour))
         pygame.draw.rect(surface, AXIS, plot, 1)
         x = plot.left
@@ -101,21 +93,50 @@ class Chart:
 
     def _species(self, surface, history, plot, gens):
         """Stacked areas: each species' share of the population, generation by generation."""
-        ids = sorted({int(k) for s in history for k in s.get("species", {})})
-        colours = species_colours(np.array(ids)).tolist() if ids else []
-        sizes = np.array([[s.get("species", {}).get(str(i), 0) for i in ids] for s in history], dtype=np.float64)
-        totals = np.maximum(sizes.sum(axis=1, keepdims=True), 1.0)
-        tops = np.cumsum(sizes / totals, axis=1)
-        xs = _xs(gens, plot)
-        bottom = np.zeros(len(history))
-        for k, colour in enumerate(colours):
-            top = tops[:, k]
-            if np.any(top > bottom):
-                upper = [(x, plot.bottom - t * plot.height) for x, t in zip(xs, top)]
-                lower = [(x, plot.bottom - b * plot.height) for x, b in zip(xs[::-1], bottom[::-1])]
-                if len(upper) >= 2:
-                    pygame.draw.polygon(surface, [c // 3 for c in colour], upper + lower)
-            bottom = top
+        ids, sizes = species_table([s.get("species", {}) for s in history])
+        shares = sizes / np.maximum(sizes.sum(axis=1, keepdims=True), 1.0)
+        colours = [[c // 3 for c in colour] for colour in species_colours(np.array(ids)).tolist()]
+        draw_stacked_areas(surface, _xs(gens, plot), np.cumsum(shares, axis=1), colours,
+                           lambda share: plot.bottom - share * plot.height)
+
+
+def draw_series(surface, colour, points, width=2):
+    """A line through `points` (x, y pixels), or a dot if there is one point."""
+    if len(points) >= 2:
+        pygame.draw.lines(surface, colour, False, points, width)
+    elif len(points) == 1:
+        pygame.draw.circle(surface, colour, points[0], width + 1)
+
+
+def species_table(rows):
+    """(species ids sorted, float64[len(rows), len(ids)] sizes) from metrics' {id: size} dicts."""
+    ids = sorted({int(k) for row in rows for k in row})
+    column = {str(i): k for k, i in enumerate(ids)}
+    sizes = np.zeros((len(rows), len(ids)))
+    for r, row in enumerate(rows):  # a long NEAT run has thousands of species, a few at a time
+        for key, size in row.items():
+            sizes[r, column[key]] = size
+    return ids, sizes
+
+
+def draw_stacked_areas(surface, xs, tops, colours, to_y):
+    """Stacked bands: band k runs from `tops[:, k - 1]` (0 for the first) up to `tops[:, k]`.
+
+    xs: pixel x per row; tops: float64[rows, bands], cumulative, in data units; to_y: data -> pixel y.
+    """
+    if len(xs) < 2:
+        return
+    xs = np.asarray(xs, dtype=np.float64)
+    bottom = np.zeros(len(xs))
+    for k, colour in enumerate(colours):
+        top = tops[:, k]
+        alive = np.flatnonzero(top > bottom)
+        if alive.size:  # a band's polygon spans only the rows where it has members, and one either side
+            rows = slice(max(alive[0] - 1, 0), alive[-1] + 2)
+            upper = list(zip(xs[rows].tolist(), to_y(top[rows]).tolist()))
+            lower = list(zip(xs[rows][::-1].tolist(), to_y(bottom[rows][::-1]).tolist()))
+            pygame.draw.polygon(surface, colour, upper + lower)
+        bottom = top
 
 
 def _has_species(history):
