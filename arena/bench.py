@@ -113,3 +113,85 @@ def _evolved_teams(arena_name: str, population: int, seed: int) -> dict:
         games = np.resize(np.arange(len(hall)), population)
         teams[name] = (pop.breeder.network, np.ascontiguousarray(hall[np.repeat(games, pop.role.agents)]))
     return teams
+
+
+def backends(arena_name: str = "pacman", population: int = 1024, workers: int = 2, seed: int = 0,
+             min_seconds: float = 1.0, dask: bool = True) -> dict:
+    """Throughput of one generation's evaluation on the serial backend on one numba thread, the
+    pool backend and a local Dask cluster of `workers` processes; the pool's overhead per
+    generation is its wall time minus the slowest chunk's compute time. The outcomes must be
+    identical, bit for bit."""
+    import numba
+
+    from arena.evaluate.pool import PoolBackend
+    from arena.evaluate.serial import SerialBackend
+
+    if arena_name not in BENCH_ARENAS:
+        raise UsageError(f"no benchmark for arena {arena_name!r} (available: {', '.join(BENCH_ARENAS)})")
+    arena = get_arena(arena_name)
+    level = arena.load_level(arena.default_level_path())
+    max_ticks = min(arena.max_ticks(level), 1200)
+    if len(arena.spec.roles) == 1:
+        role = arena.spec.roles[0]
+        brains = {role.name: _finishers(arena, level, role, population, seed, max_ticks)}
+    else:
+        brains = _evolved_teams(arena_name, population, seed)
+    nets = {name: compile_mlp(network, genomes) for name, (network, genomes) in brains.items()}
+    seeds = np.arange(population, dtype=np.uint64)
+
+    def timed(backend):
+        backend.evaluate(arena, level, nets, seeds, max_ticks)  # workers started, kernels loaded
+        overheads = []
+
+        def once():
+            outcome = backend.evaluate(arena, level, nets, seeds, max_ticks)
+            overheads.append(backend.last_wall_s - backend.last_compute_s)
+            return outcome
+
+        seconds, outcome = best_time(once, min_seconds, 20)
+        return seconds, outcome, float(np.median(overheads))
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        serial_s, serial_outcome = best_time(lambda: SerialBackend().evaluate(arena, level, nets, seeds, max_ticks),
+                                             min_seconds, 20)
+    finally:
+        numba.set_num_threads(threads)
+    with PoolBackend(workers) as pool:
+        pool_s, pool_outcome, pool_overhead = timed(pool)
+    outcomes = [pool_outcome]
+    dask_s = dask_overhead = None
+    if dask:
+        from arena.evaluate.dask import DaskBackend
+
+        with DaskBackend(workers=workers) as cluster:
+            dask_s, dask_outcome, dask_overhead = timed(cluster)
+        outcomes.append(dask_outcome)
+    return {
+        "arena": arena_name,
+        "serial_evals_per_s": population / serial_s,
+        "pool_speedup": serial_s / pool_s,
+        "dask_speedup": serial_s / dask_s if dask_s else None,
+        "pool_overhead_ms": pool_overhead * 1000,
+        "dask_overhead_ms": dask_overhead * 1000 if dask else None,
+        "population": population,
+        "workers": workers,
+        "agent_steps": int(serial_outcome.ticks.sum()),
+        "serial_s": serial_s,
+        "pool_s": pool_s,
+        "dask_s": dask_s,
+        "results_identical": all(_identical(serial_outcome, other) for other in outcomes),
+    }
+
+
+def _identical(a, b) -> bool:
+    """Whether two outcomes hold the same values, bit for bit, in every field."""
+    from dataclasses import fields
+
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        pairs = [(x[k], y[k]) for k in x] if isinstance(x, dict) else [(x, y)]
+        if not all(u is v or (u.dtype == v.dtype and u.tobytes() == v.tobytes()) for u, v in pairs):
+            return False
+    return True

@@ -1,11 +1,13 @@
 """The `arena` command."""
 
+import contextlib
 import json
 import sys
 import time
 
 from arena.core.cli import OneLineParser, run_guarded
 from arena.core.errors import UsageError
+from arena.evaluate import BACKENDS
 
 PROG = "arena"
 # The strategies' preset names, kept here so that --help needs no numba import (a test keeps
@@ -32,6 +34,16 @@ def _int_at_least(minimum: int):
 
 _positive_int = _int_at_least(1)
 _non_negative_int = _int_at_least(0)
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise _type_error(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise _type_error(f"expected a positive number, got {text!r}")
+    return value
 
 
 def _seed(text):
@@ -82,6 +94,7 @@ def build_parser() -> OneLineParser:
     play.add_argument("--frames", type=_positive_int, help="quit after this many frames")
     play.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
     play.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")
+    _backend_arguments(play, " (turbo speed and N)")
     play.set_defaults(handler=cmd_play)
 
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
@@ -96,8 +109,11 @@ def build_parser() -> OneLineParser:
                        help="pacman: games each genome plays against the other role's champions (default 4)")
     train.add_argument("--checkpoint-every", type=_non_negative_int,
                        help="generations between checkpoints (default 10; 0: only at the end)")
+    train.add_argument("--keep-checkpoints", type=_positive_int, default=3, metavar="M",
+                       help="checkpoints to keep, the newest (default 3)")
     train.add_argument("--out", help="run folder (default runs/<arena>-s<seed>-<time>); must not hold a run")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its newest checkpoint")
+    _backend_arguments(train)
     train.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     train.set_defaults(handler=cmd_train)
 
@@ -110,13 +126,30 @@ def build_parser() -> OneLineParser:
     evaluate.set_defaults(handler=cmd_eval)
 
     bench = commands.add_parser("bench", help="measure a rollout kernel against a numpy stepper, or NEAT")
-    bench.add_argument("arena", help="tunnel, racing, tanks or pacman; or neat (XOR, double pole, racing with "
-                                     "NEAT networks)")
+    bench.add_argument("arena", help="tunnel, racing, tanks or pacman; neat (XOR, double pole, racing with "
+                                     "NEAT networks); or backends (serial, pool and dask on one generation)")
+    bench.add_argument("--on", metavar="ARENA", default="pacman",
+                       help="backends: the arena whose generation is evaluated (default pacman)")
+    bench.add_argument("--workers", type=_positive_int, default=2, help="backends: worker processes (default 2)")
     bench.add_argument("--population", type=_positive_int, default=1024, help="agents (default 1024)")
     bench.add_argument("--runs", type=_positive_int, default=20, help="neat: runs (seeds) per task (default 20)")
     bench.add_argument("--seconds", type=float, default=1.0, help="least time to measure each side (default 1)")
     bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     bench.set_defaults(handler=cmd_bench)
+
+    runs = commands.add_parser("runs", help="summarise a run folder, or plot its fitness and species curves")
+    run_commands = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
+    run_commands.required = True
+    show = run_commands.add_parser("show", help="what a run is, how far it got, what it saved")
+    show.add_argument("dir", metavar="DIR", help="a run folder (made by arena train)")
+    show.add_argument("--json", action="store_true", help="print the summary as JSON, last line")
+    show.set_defaults(handler=cmd_runs)
+    plot = run_commands.add_parser("plot", help="draw fitness per generation and NEAT species sizes into a PNG")
+    plot.add_argument("dir", metavar="DIR", help="a run folder (made by arena train)")
+    plot.add_argument("--out", required=True, metavar="FILE.png", help="the picture to write")
+    plot.add_argument("--size", default="1200x800", help="picture size in pixels (default 1200x800)")
+    plot.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    plot.set_defaults(handler=cmd_runs)
     return parser
 
 
@@ -129,6 +162,21 @@ def _population_arguments(command, arena_note: str, default_population: int) -> 
     command.add_argument("--population", type=_positive_int,
                          help=f"genomes per generation (default {default_population})")
     command.add_argument("--seed", type=_seed, help="random seed (default 0)")
+
+
+def _backend_arguments(command, where: str = "") -> None:
+    """Where generations nobody watches are evaluated."""
+    group = command.add_argument_group("evaluation backend" + where)
+    group.add_argument("--backend", choices=BACKENDS, default="serial",
+                       help="serial (this process, all cores), pool (worker processes) or dask (a cluster)")
+    group.add_argument("--workers", type=_positive_int, help="pool or local Dask cluster: worker processes "
+                                                             "(default: one a core)")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler, e.g. tcp://host:8786 "
+                                                              "(default: start a local cluster)")
+    group.add_argument("--chunk-timeout", type=_positive_float, default=600.0, metavar="SECONDS",
+                       help="pool and dask: seconds a chunk may run before it is run again elsewhere (default 600)")
+    group.add_argument("--max-failures", type=_positive_int, default=3, metavar="N",
+                       help="pool and dask: failures of one chunk that stop the run (default 3)")
 
 
 def _version() -> str:
@@ -146,7 +194,9 @@ def cmd_play(args) -> int:
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from arena.persist.runs import RunFolder, default_run_dir, resume_session
+    from arena.core.errors import ArenaError
+    from arena.evaluate import backend_from_args
+    from arena.persist.runs import RunFolder, checkpoints_of, default_run_dir, resume_session
     from arena.session import TrainConfig, TrainSession
 
     if args.resume:
@@ -158,7 +208,8 @@ def cmd_train(args) -> int:
                                        warn=lambda message: print(f"{PROG} train: {message}", file=sys.stderr))
         config = session.config
         every = config.checkpoint_every if args.checkpoint_every is None else args.checkpoint_every
-        folder = RunFolder(args.resume, None, every, resume_generation=session.generation)
+        folder = RunFolder(args.resume, session.describe(), every, resume_generation=session.generation,
+                           keep=args.keep_checkpoints)
         print(f"{PROG} train: resuming {args.resume} at generation {session.generation} from {path}",
               file=sys.stderr)
     else:
@@ -172,18 +223,34 @@ def cmd_train(args) -> int:
             checkpoint_every=10 if args.checkpoint_every is None else args.checkpoint_every,
         )
         session = TrainSession(config)
-        out = args.out or default_run_dir(config.arena, config.seed)
-        folder = RunFolder(out, session.describe(), config.checkpoint_every)
-    progress = ProgressBar(tqdm, config.generations, initial=session.generation)
-    session.reporters = [folder, progress]
-    started = time.perf_counter()
+        folder = None
+    session.backend = backend_from_args(args)
+    stop = StopSignals()
     try:
-        session.run()
-    except KeyboardInterrupt:
+        if folder is None:
+            folder = RunFolder(args.out or default_run_dir(config.arena, config.seed), session.describe(),
+                               config.checkpoint_every, keep=args.keep_checkpoints)
+        progress = ProgressBar(tqdm, config.generations, session.generation, session.evaluations)
+        session.reporters = [folder, progress]
+        session.critical = stop.critical
+        started = time.perf_counter()
+        with stop:
+            session.run()
+    except KeyboardInterrupt as exc:
         brains = " and ".join(str(folder.brain_path(name)) for name in session.populations)
-        print(f"{PROG} train: interrupted at generation {session.generation}; the best brains so far are in "
-              f"{brains}; resume with: {PROG} train --resume {folder.path}", file=sys.stderr)
-        return 130
+        saved = checkpoints_of(folder.path)
+        print(f"{PROG} train: {'stopped by SIGTERM' if isinstance(exc, Stopped) else 'interrupted'} at generation "
+              f"{session.generation}; the best brains so far are in {brains}"
+              + (f"; resume with: {PROG} train --resume {folder.path}" if saved else ""), file=sys.stderr)
+        return exc.exit_code if isinstance(exc, Stopped) else 130
+    except ArenaError as exc:
+        saved = checkpoints_of(folder.path) if folder is not None else []
+        if saved:
+            raise type(exc)(f"{exc}; the run is saved up to {saved[0].name} (resume with: {PROG} train --resume "
+                            f"{folder.path})") from None
+        raise
+    finally:
+        session.backend.close()
     wall = time.perf_counter() - started
     champion = session.champion
     summary = {
@@ -197,6 +264,7 @@ def cmd_train(args) -> int:
         "wall_s": round(wall, 3),
         "solved_generation": session.solved_generation,
         "run_dir": str(folder.path),
+        "backend": args.backend,
     }
     if session.coevolving:
         summary["best_brains"] = {name: str(folder.brain_path(name)) for name in session.populations}
@@ -212,16 +280,75 @@ def cmd_train(args) -> int:
     return 0
 
 
-class ProgressBar:
-    """A tqdm bar on stderr: generation, best and mean fitness, generations/s."""
+class Stopped(KeyboardInterrupt):
+    """SIGTERM: stops a run as Ctrl-C does (the run folder saves a checkpoint on the way out)."""
 
-    def __init__(self, tqdm, total: int, initial: int = 0):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+class StopSignals:
+    """While active, SIGINT and SIGTERM stop the run; inside `critical()` (a generation's state
+    changes) they wait until the changes are complete, so the checkpoint saved on the way out is
+    never of a half-updated state."""
+
+    def __init__(self):
+        self._depth = 0
+        self._pending = None
+        self._previous = {}
+
+    def __enter__(self):
+        import signal
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self._depth:
+            self._pending = signum
+            return
+        self._raise(signum)
+
+    @staticmethod
+    def _raise(signum):
+        import signal
+
+        raise KeyboardInterrupt if signum == signal.SIGINT else Stopped(signum)
+
+    @contextlib.contextmanager
+    def critical(self):
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if not self._depth and self._pending is not None:
+            signum, self._pending = self._pending, None
+            self._raise(signum)
+
+
+class ProgressBar:
+    """A tqdm bar on stderr: generation, best and mean fitness, generations/s, evaluations/s and ETA."""
+
+    def __init__(self, tqdm, total: int, initial: int = 0, evaluations: int = 0):
         self.bar = tqdm(total=total, initial=initial, unit="gen", file=sys.stderr, dynamic_ncols=True,
                         disable=not sys.stderr.isatty())
+        self._start = (time.perf_counter(), evaluations)
 
     def on_generation(self, session, stats: dict) -> None:
+        seconds = time.perf_counter() - self._start[0]
+        rate = (stats["evaluations"] - self._start[1]) / max(seconds, 1e-9)
         self.bar.set_postfix(best=f"{stats['best_fitness']:.3f}", mean=f"{stats['mean_fitness']:.3f}",
-                             refresh=False)
+                             evals=f"{rate:.0f}/s", refresh=False)
         self.bar.update(1)
 
     def close(self, session) -> None:
@@ -273,6 +400,8 @@ def cmd_bench(args) -> int:
         raise UsageError(f"--seconds must be positive, got {args.seconds}")
     if args.arena == "neat":
         return _bench_neat(args)
+    if args.arena == "backends":
+        return _bench_backends(args)
     result = bench.run(args.arena, args.population, min_seconds=args.seconds)
     if args.json:
         print(json.dumps(result))
@@ -282,6 +411,30 @@ def cmd_bench(args) -> int:
         print(f"  kernel    {result['agent_steps_per_s'] / 1e6:10.2f} M {unit}/s")
         print(f"  numpy     {result['reference_agent_steps_per_s'] / 1e6:10.2f} M {unit}/s")
         print(f"  ratio     {result['ratio']:10.1f}x   results agree: {result['results_agree']}")
+    return 0
+
+
+def _bench_backends(args) -> int:
+    import importlib.util
+
+    from arena import bench
+
+    with_dask = importlib.util.find_spec("distributed") is not None
+    if not with_dask:
+        print(f"{PROG} bench: distributed is not installed, so dask is not measured "
+              f"(pip install 'neuroarena[cluster]')", file=sys.stderr)
+    result = bench.backends(args.on, args.population, args.workers, min_seconds=args.seconds, dask=with_dask)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['arena']}: one generation of {result['population']} evaluations ({result['agent_steps']} "
+          f"agent-steps), {result['workers']} workers")
+    print(f"  serial, one thread  {result['serial_evals_per_s']:10.0f} evaluations/s")
+    print(f"  pool                {result['pool_speedup']:10.2f}x   overhead {result['pool_overhead_ms']:.1f} ms a "
+          f"generation")
+    if result["dask_speedup"] is not None:
+        print(f"  dask LocalCluster   {result['dask_speedup']:10.2f}x")
+    print(f"  outcomes identical: {result['results_identical']}")
     return 0
 
 
@@ -304,6 +457,32 @@ def _bench_neat(args) -> int:
           f"{d['median_wall_s']:.2f} s")
     print(f"racing, NEAT networks of {r['min_hidden_nodes']}+ hidden nodes: "
           f"{r['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s ({r['population']} cars)")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from pathlib import Path
+
+    from arena.persist.runinfo import load_run, summarise, summary_lines
+
+    if args.runs_command == "plot":
+        if not args.out.lower().endswith(".png"):
+            raise UsageError(f"--out {args.out}: the plot is a PNG; give a file name ending in .png")
+        if Path(args.out).exists() and not args.force:
+            raise UsageError(f"--out {args.out}: exists; choose another file or pass --force to overwrite it")
+        from arena.ui.runplot import plot_size, save_run_plot
+
+        size = plot_size(args.size)
+    run = load_run(args.dir)
+    if run.torn_last_line:
+        print(f"{PROG} runs: warning: {run.metrics_path}: skipped a torn last line (the run stopped mid-write)",
+              file=sys.stderr)
+    if args.runs_command == "plot":
+        save_run_plot(run, args.out, size)
+        print(f"{PROG} runs: wrote {args.out}", file=sys.stderr)
+        return 0
+    summary = summarise(run)
+    print(json.dumps(summary) if args.json else "\n".join(summary_lines(summary)))
     return 0
 
 

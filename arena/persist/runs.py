@@ -5,6 +5,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -64,25 +65,44 @@ def resume_session(run_dir, generations=None, warn=None):
 
 class BackgroundWriter:
     """Writes files on one thread, in order, so a slow disk never holds up the run (seed 000's
-    "fire and forget"). Jobs take snapshots (plain data), never live state. The first failure
-    is raised in the run's thread by the next `submit`, `check` or `drain`."""
+    "fire and forget"). Jobs take snapshots (plain data), never live state. A job submitted
+    under the key of one still waiting replaces it (only the newest champion or checkpoint
+    matters), so a disk slower than the run never builds a backlog. The first failure is
+    raised in the run's thread by the next `submit`, `check` or `drain`."""
 
     def __init__(self):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writer")
-        self._jobs = deque()
+        self._jobs = deque()  # futures, oldest first
+        self._waiting = {}  # key -> (job, args) of a job not started yet
+        self._lock = threading.Lock()
+        self.failed = False  # whether a job has failed (and its error been raised)
 
-    def submit(self, job, *args) -> None:
+    def submit(self, key, job, *args) -> None:
         self.check()
-        self._jobs.append(self._executor.submit(job, *args))
+        with self._lock:
+            replacing = key in self._waiting
+            self._waiting[key] = (job, args)
+        if not replacing:
+            self._jobs.append(self._executor.submit(self._run, key))
+
+    def _run(self, key) -> None:
+        with self._lock:
+            job, args = self._waiting.pop(key)
+        job(*args)
 
     def check(self) -> None:
         while self._jobs and self._jobs[0].done():
-            self._jobs.popleft().result()
+            self._result(self._jobs.popleft())
 
     def drain(self) -> None:
         """Wait for every job; raise the first failure."""
         while self._jobs:
-            self._jobs.popleft().result()
+            self._result(self._jobs.popleft())
+
+    def _result(self, job) -> None:
+        if job.exception() is not None:
+            self.failed = True
+        job.result()
 
     def close(self) -> None:
         try:
@@ -181,7 +201,7 @@ class RunFolder:
         stays whole until the rename)."""
         for name, pop in session.populations.items():
             if pop.champion is not None:
-                self._writer.submit(save_brain, session.champion_brain(name), self.brain_path(name))
+                self._writer.submit(f"brain-{name}", save_brain, session.champion_brain(name), self.brain_path(name))
         self._saved_champion = self._champion_ids(session)
 
     def save_checkpoint(self, session) -> None:
@@ -189,7 +209,7 @@ class RunFolder:
         remove all but the newest `keep` checkpoints."""
         if self._last_checkpoint == session.generation:
             return
-        self._writer.submit(self._write_checkpoint, session.generation, session.checkpoint_data())
+        self._writer.submit("checkpoint", self._write_checkpoint, session.generation, session.checkpoint_data())
         self._last_checkpoint = session.generation
 
     def _write_checkpoint(self, generation: int, data: dict) -> None:
@@ -210,14 +230,19 @@ class RunFolder:
         self._writer.drain()
 
     def close(self, session) -> None:
+        reported = self._writer.failed  # a failed write was raised already: what follows is its echo
         try:
             self._writer.check()
-            self.save_champion(session)
-            if session.generation > 0:
-                self.save_checkpoint(session)
+            if not self._writer.failed:  # after a failed write, the files before it are what is kept
+                self.save_champion(session)
+                if session.generation > 0:
+                    self.save_checkpoint(session)
         finally:
             try:
                 self._writer.close()
+            except ArenaError:
+                if not reported:
+                    raise
             finally:
                 if self._metrics is not None:
                     try:
