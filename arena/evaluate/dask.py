@@ -58,9 +58,10 @@ class DaskBackend:
         self.last_wall_s = 0.0
         self.last_compute_s = 0.0
 
-    def worker_threads(self) -> int:
+    def worker_slots(self) -> list:
+        """One worker address for each of its threads: where the chunks go."""
         workers = self.client.scheduler_info().get("workers", {})
-        return max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+        return [address for address, info in sorted(workers.items()) for _ in range(info.get("nthreads", 1))]
 
     def close(self) -> None:
         client, cluster = getattr(self, "client", None), self.cluster
@@ -76,13 +77,18 @@ class DaskBackend:
     def __exit__(self, *exc):
         self.close()
 
-    def _level_future(self, level):
+    def _level_future(self, distributed, level):
         token = self._tokens.token(level)
         if token not in self._scattered:
             self._scattered = {t: f for t, f in self._scattered.items() if t in self._tokens.live()}
             # a task that returns the level, not `scatter`: the scheduler keeps the task, so a
             # level lost with a dead worker is made again (scattered data would be gone)
-            self._scattered[token] = self.client.submit(_the_level, level, pure=False)
+            future = self.client.submit(_the_level, level, pure=False)
+            # on every worker: otherwise the scheduler, weighing a megabyte fetch against a short
+            # task, runs every chunk on the one worker that holds the level
+            distributed.wait(future)
+            self.client.replicate(future)
+            self._scattered[token] = future
         return self._scattered[token]
 
     def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
@@ -96,28 +102,34 @@ class DaskBackend:
             warm(arena, level, nets, seeds)  # a LocalCluster's workers share this machine's kernel cache
             self._warmed.add(arena.spec.name)
         started = time.perf_counter()
-        chunks = split(n_envs, self.worker_threads())
-        level_future = self._level_future(level)
+        slots = self.worker_slots()
+        chunks = split(n_envs, len(slots))
+        level_future = self._level_future(distributed, level)
 
-        def submit(a, b):
+        def submit(k):
+            a, b = chunks[k]
+            # chunk k prefers worker slot k, so the chunks spread; any worker may take it if that one is gone
             return self.client.submit(run_chunk, arena.spec.name, level_future, chunk_nets(arena.spec, nets, a, b),
-                                      seeds[a:b], max_ticks, pure=False)
+                                      seeds[a:b], max_ticks, pure=False, workers=slots[k:k + 1] or None,
+                                      allow_other_workers=True)
 
-        futures = [submit(a, b) for a, b in chunks]
+        futures = [submit(k) for k in range(len(chunks))]
         results = [None] * len(chunks)
         for attempt in range(1, self.max_failures + 1):
             try:
                 distributed.wait([f for f, r in zip(futures, results) if r is None], timeout=self.chunk_timeout)
             except distributed.TimeoutError:
                 pass
+            done = [k for k, future in enumerate(futures) if results[k] is None and future.status == "finished"]
+            for k, result in zip(done, self.client.gather([futures[k] for k in done])):  # one round trip
+                results[k] = result
             for k, future in enumerate(futures):
-                if results[k] is None and future.status == "finished":
-                    results[k] = future.result()
-                elif results[k] is None and future.status == "error":
+                if results[k] is None and future.status == "error":
                     exc = future.exception()
                     if not isinstance(exc, distributed.KilledWorker):
                         raise BackendError(f"dask backend: a worker failed on chunk {k}: {type(exc).__name__}: {exc}")
-                    raise BackendError(f"dask backend: chunk {k} killed its workers {self.max_failures} times; giving up")
+                    raise BackendError(f"dask backend: chunk {k} was running on workers that died, as many times as "
+                                       f"the scheduler allows (distributed.scheduler.allowed-failures); giving up")
             late = [k for k, r in enumerate(results) if r is None]
             if not late:
                 break
@@ -126,7 +138,7 @@ class DaskBackend:
                                    f"{self.max_failures} times; giving up")
             for k in late:
                 futures[k].cancel()
-                futures[k] = submit(*chunks[k])
+                futures[k] = submit(k)
         self.last_wall_s = time.perf_counter() - started
         self.last_compute_s = max(seconds for _, seconds in results)
         return join_outcomes([outcome for outcome, _ in results])
