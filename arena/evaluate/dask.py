@@ -52,7 +52,7 @@ class DaskBackend:
             self.close()
             raise BackendError(f"dask backend: cannot reach {where}: {exc}") from None
         self._tokens = LevelTokens()
-        self._scattered = {}  # level token -> the level's future on the cluster
+        self._levels = {}  # (level token, worker address) -> the level's future on that worker
         self._warmed = set()
         self._lock = threading.Lock()
         self.last_wall_s = 0.0
@@ -77,19 +77,18 @@ class DaskBackend:
     def __exit__(self, *exc):
         self.close()
 
-    def _level_future(self, distributed, level):
+    def _level_futures(self, level, slots: list) -> list:
+        """For each worker slot, the level as a task pinned to that worker (a task, not `scatter`:
+        the scheduler keeps it, so a level lost with a dead worker is made again elsewhere).
+        One copy a worker, so no chunk waits for the one worker that holds the level."""
         token = self._tokens.token(level)
-        if token not in self._scattered:
-            self._scattered = {t: f for t, f in self._scattered.items() if t in self._tokens.live()}
-            # a task that returns the level, not `scatter`: the scheduler keeps the task, so a
-            # level lost with a dead worker is made again (scattered data would be gone)
-            future = self.client.submit(_the_level, level, pure=False)
-            # on every worker: otherwise the scheduler, weighing a megabyte fetch against a short
-            # task, runs every chunk on the one worker that holds the level
-            distributed.wait(future)
-            self.client.replicate(future)
-            self._scattered[token] = future
-        return self._scattered[token]
+        live, here = self._tokens.live(), set(slots)
+        self._levels = {(t, a): f for (t, a), f in self._levels.items() if t in live and a in here}
+        for address in slots:
+            if (token, address) not in self._levels:
+                self._levels[token, address] = self.client.submit(_the_level, level, workers=[address],
+                                                                  allow_other_workers=True, pure=False)
+        return [self._levels[token, address] for address in slots]
 
     def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
         with self._lock:  # the window may evaluate from two threads (turbo, warming up)
@@ -104,14 +103,14 @@ class DaskBackend:
         started = time.perf_counter()
         slots = self.worker_slots()
         chunks = split(n_envs, len(slots))
-        level_future = self._level_future(distributed, level)
+        levels = self._level_futures(level, slots)
 
         def submit(k):
             a, b = chunks[k]
             # chunk k prefers worker slot k, so the chunks spread; any worker may take it if that one is gone
-            return self.client.submit(run_chunk, arena.spec.name, level_future, chunk_nets(arena.spec, nets, a, b),
-                                      seeds[a:b], max_ticks, pure=False, workers=slots[k:k + 1] or None,
-                                      allow_other_workers=True)
+            return self.client.submit(run_chunk, arena.spec.name, levels[k] if levels else level,
+                                      chunk_nets(arena.spec, nets, a, b), seeds[a:b], max_ticks, pure=False,
+                                      workers=slots[k:k + 1] or None, allow_other_workers=True)
 
         futures = [submit(k) for k in range(len(chunks))]
         results = [None] * len(chunks)
