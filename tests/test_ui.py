@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from types import SimpleNamespace
 
@@ -215,6 +216,7 @@ def test_save_then_load_restores_the_generation(window, tmp_path):
     post_key(pygame.K_s, pygame.KMOD_CTRL)
     post_key(pygame.K_b)
     frames(app, 1)
+    live.writer.wait()  # written in the background
     assert sorted(p.name for p in (tmp_path / "saves").iterdir()) == [
         "racing-champion-gen-000001.brain.json", "racing-gen-000001.checkpoint.json"]
     for _ in range(2):
@@ -227,7 +229,40 @@ def test_save_then_load_restores_the_generation(window, tmp_path):
     assert np.array_equal(live.run.batch.genomes, saved_genomes)
     post_key(pygame.K_s, pygame.KMOD_CTRL)  # saving again never overwrites
     frames(app, 1)
+    live.writer.wait()
     assert (tmp_path / "saves" / "racing-gen-000001-2.checkpoint.json").exists()
+
+
+def test_saving_goes_on_beside_the_frame_loop(window, tmp_path, monkeypatch):
+    """A save the disk takes its time over never stalls a frame; two saves in a row get two
+    names; the message comes when the file is whole."""
+    import pygame
+
+    from arena.persist import checkpoint
+
+    release = threading.Event()
+    real_save = checkpoint.save_checkpoint
+
+    def slow_save(path, data):
+        assert release.wait(60), "the frame loop waited for the save"
+        real_save(path, data)
+
+    monkeypatch.setattr("arena.ui.live.save_checkpoint", slow_save)
+    app, view, live = window(population=16)
+    post_key(pygame.K_n)
+    frames(app, 1)
+    post_key(pygame.K_s, pygame.KMOD_CTRL)
+    post_key(pygame.K_s, pygame.KMOD_CTRL)
+    frames(app, 5)  # the frames go on while both saves wait
+    saves = tmp_path / "saves"
+    assert not list(saves.glob("*.checkpoint.json"))
+    assert any("saving generation 1" in line for _, line, _ in view.messages.items)
+    release.set()
+    live.writer.wait()
+    frames(app, 1)
+    assert sorted(p.name for p in saves.glob("*.checkpoint.json")) == [
+        "racing-gen-000001-2.checkpoint.json", "racing-gen-000001.checkpoint.json"]
+    assert any(line.startswith("saved generation 1 to") for _, line, _ in view.messages.items)
 
 
 def test_watching_live_evolves_exactly_as_headless_training(window):

@@ -5,14 +5,12 @@ import json
 import os
 import re
 import sys
-import threading
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from arena.core.errors import ArenaError, RunError
 from arena.core.fileio import atomic_write_text, write_json
+from arena.persist.background import BackgroundWriter
 from arena.persist.brainfile import save_brain
 from arena.persist.checkpoint import save_checkpoint
 
@@ -61,55 +59,6 @@ def resume_session(run_dir, generations=None, warn=None):
             if warn is not None:
                 warn(f"skipping a damaged checkpoint: {exc}")
     raise first_error
-
-
-class BackgroundWriter:
-    """Writes files on one thread, in order, so a slow disk never holds up the run (seed 000's
-    "fire and forget"). Jobs take snapshots (plain data), never live state. A job submitted
-    under the key of one still waiting replaces it (only the newest champion or checkpoint
-    matters), so a disk slower than the run never builds a backlog. The first failure is
-    raised in the run's thread by the next `submit`, `check` or `drain`."""
-
-    def __init__(self):
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writer")
-        self._jobs = deque()  # futures, oldest first
-        self._waiting = {}  # key -> (job, args) of a job not started yet
-        self._lock = threading.Lock()
-        self.failed = False  # whether a job has failed (and its error been raised)
-
-    def submit(self, key, job, *args) -> None:
-        self.check()
-        with self._lock:
-            replacing = key in self._waiting
-            self._waiting[key] = (job, args)
-        if not replacing:
-            self._jobs.append(self._executor.submit(self._run, key))
-
-    def _run(self, key) -> None:
-        with self._lock:
-            job, args = self._waiting.pop(key)
-        job(*args)
-
-    def check(self) -> None:
-        while self._jobs and self._jobs[0].done():
-            self._result(self._jobs.popleft())
-
-    def drain(self) -> None:
-        """Wait for every job; raise the first failure."""
-        while self._jobs:
-            self._result(self._jobs.popleft())
-
-    def _result(self, job) -> None:
-        if job.exception() is not None:
-            self.failed = True
-        job.result()
-
-    def close(self) -> None:
-        try:
-            self.drain()
-        finally:
-            self._jobs.clear()
-            self._executor.shutdown(wait=True)
 
 
 class RunFolder:

@@ -20,6 +20,7 @@ from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.seeding import env_seeds
 from arena.evaluate.serial import SerialBackend
+from arena.persist.background import BackgroundWriter
 from arena.persist.brainfile import compile_brains, save_brain
 from arena.persist.checkpoint import save_checkpoint
 
@@ -153,6 +154,7 @@ class LiveRun:
         self.human_action = np.zeros(self.role.n_outputs, dtype=np.float32)
         self.history = []
         self.trails = []
+        self.writer = BackgroundWriter()  # saves go to disk beside the frame loop
         self.rounds = 0
         self._accumulator = 0.0
         self._seconds_per_agent_tick = 1e-7
@@ -504,34 +506,34 @@ class LiveRun:
 
     def save_state(self, path_for) -> Path:
         """Save the whole evolutionary state as a checkpoint to `path_for(generation)`; loading
-        it restarts this generation."""
+        it restarts this generation. The state is copied now and written in the background
+        (`writer`); returns the path it is going to."""
         if self.session is None:
             raise UsageError("nothing evolves here: there is no evolutionary state to save")
 
-        def save():
-            path = Path(path_for(self.generation))
-            save_checkpoint(path, self.session.checkpoint_data())
-            return path
+        def snapshot():
+            return self.generation, Path(path_for(self.generation)), self.session.checkpoint_data()
 
-        return self.with_worker_stopped(save)
+        generation, path, data = self.with_worker_stopped(snapshot)
+        self.writer.submit(str(path), save_checkpoint, path, data, note=f"saved generation {generation} to {path}")
+        return path
 
     def save_champion(self, path_for) -> list:
         """Save each role's champion brain to `path_for(generation, role)`, never over an
-        existing file; returns the paths."""
+        existing file, in the background (`writer`); returns the paths."""
         if self.session is None:
             raise UsageError("these are loaded brains; only an evolving run has a champion to save")
         if self.session.champion is None:
             raise UsageError("no champion yet: wait for the first generation to end")
 
-        def save():
-            paths = []
-            for role in self.session.populations:
-                path = Path(path_for(self.generation, role))
-                save_brain(self.session.champion_brain(role), path, overwrite=False)
-                paths.append(path)
-            return paths
+        def snapshot():
+            return [(Path(path_for(self.generation, role)), self.session.champion_brain(role))
+                    for role in self.session.populations]
 
-        return self.with_worker_stopped(save)
+        saves = self.with_worker_stopped(snapshot)
+        for path, brain in saves:
+            self.writer.submit(str(path), save_brain, brain, path, False, note=f"saved a champion brain to {path}")
+        return [path for path, _ in saves]
 
     def replace_session(self, session) -> None:
         """Continue from `session` (a loaded checkpoint of this arena) in place of the current one."""

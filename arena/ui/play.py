@@ -178,6 +178,7 @@ def run_play(args) -> int:
         finally:
             live.close()
             live.backend.close()
+            live.writer.close()  # the saves the window made, whole on disk before the program ends
         if args.json:
             print(json.dumps({
                 "frames": app.frames, **app.frame_rates(), "agents": live.run.n, "generation": live.generation,
@@ -195,6 +196,7 @@ def _save_on_exit(view):
     """Keep what evolved: closing the window, Q or Ctrl-C must not throw generations away."""
     try:
         path = view.write_state()
+        view.live.writer.drain()
     except (ArenaError, OSError) as exc:
         print(f"arena play: the evolutionary state was not saved on exit: {exc}", file=sys.stderr)
         return

@@ -165,9 +165,10 @@ class SandboxView:
 
     # -- files
     def _unused(self, stem, suffix):
+        """A file name in the save folder that neither exists nor is being written."""
         self.save_dir.mkdir(parents=True, exist_ok=True)
         path, k = self.save_dir / f"{stem}{suffix}", 1
-        while path.exists():
+        while path.exists() or self.live.writer.busy(str(path)):
             k += 1
             path = self.save_dir / f"{stem}-{k}{suffix}"
         return path
@@ -175,7 +176,7 @@ class SandboxView:
     def save_state(self):
         try:
             path = self.write_state()
-            self.messages.add(f"saved generation {self.live.generation} to {path}")
+            self.messages.add(f"saving generation {self.live.generation} to {path}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
 
@@ -196,7 +197,7 @@ class SandboxView:
             several = self.live.session is not None and self.live.session.coevolving
             paths = self.live.save_champion(lambda g, role: self._unused(
                 f"{arena}-{role + '-' if several else ''}champion-gen-{g:06d}", ".brain.json"))
-            self.messages.add(f"saved the champion brain{'s' if several else ''} to {' and '.join(map(str, paths))}")
+            self.messages.add(f"saving the champion brain{'s' if several else ''} to {' and '.join(map(str, paths))}")
         except (ArenaError, OSError) as exc:
             self.messages.add(f"not saved: {exc}", NEGATIVE)
 
@@ -205,6 +206,8 @@ class SandboxView:
         if self.load_checkpoint is None:
             self.messages.add("loading a saved state needs an evolving run", NEGATIVE)
             return
+        self.live.writer.wait()  # a state saved a moment ago counts
+        self._report_saves()
         pattern = f"{self.live.arena.spec.name}-gen-*.checkpoint.json"
         saved = sorted(self.save_dir.glob(pattern), key=lambda p: p.stat().st_mtime) if self.save_dir.is_dir() else []
         if not saved:
@@ -231,6 +234,7 @@ class SandboxView:
         if live.human:
             live.human_action[:] = self.renderer.human_action(self.held)
         self._closed(live.update(frame_seconds, budget_seconds))
+        self._report_saves()
         if self.selected is not None and self.selected >= len(live.run.state.alive):
             self.selected = None
         state, _ = live.view_state()
@@ -238,6 +242,15 @@ class SandboxView:
             target = self.selected if self.selected is not None else (0 if live.turbo else live.leader())
             if target is not None and target >= 0:
                 self.camera.track(self.renderer.world_positions(state)[target], frame_seconds)
+
+    def _report_saves(self):
+        """Messages for the saves the background writer finished."""
+        for note, error in self.live.writer.finished():
+            if error is None:
+                self.messages.add(note)
+            else:
+                self.messages.add(f"not saved: {error}", NEGATIVE)
+                self.saved_generation = None  # so that quitting tries again
 
     def _closed(self, stats):
         self.closed_generations += len(stats)
