@@ -217,24 +217,39 @@ def test_a_chunk_over_the_time_limit_is_retried_then_stops_the_run(slow_batch):
             slow.evaluate(session.arena, session.level, batch.nets, batch.seeds)
 
 
-def test_a_worker_error_is_reported_not_retried(pool):
+@pytest.mark.parametrize("kind", ["pool", "dask"])
+def test_a_worker_error_is_reported_not_retried(kind, pool, dask_cluster):
     """An arena the workers do not know (registered in this process only) fails on every
     worker the same way: reported at once, not retried."""
+    backend = pool if kind == "pool" else dask_cluster
     session, batch = _tunnel_batch()
     unknown = SimpleNamespace(spec=replace(session.arena.spec, name="tunnel-in-this-process-only"),
                               rollout=session.arena.rollout)
-    retried = pool.retried
-    with pytest.raises(BackendError, match="a worker failed on chunk .*UnknownArenaError"):
-        pool.evaluate(unknown, session.level, batch.nets, batch.seeds)
-    assert pool.retried == retried
+    retried = backend.retried
+    with pytest.raises(BackendError, match=f"{kind} backend: a worker failed on chunk .*UnknownArenaError"):
+        backend.evaluate(unknown, session.level, batch.nets, batch.seeds)
+    assert backend.retried == retried
+
+
+def test_dask_chunks_over_the_time_limit_run_elsewhere_then_stop_the_run(slow_batch):
+    from arena.evaluate.dask import DaskBackend
+
+    session, batch, _ = slow_batch
+    with DaskBackend(workers=2, chunk_timeout=0.001, max_failures=2) as slow:
+        slow.warn = lambda message: None
+        with pytest.raises(BackendError, match=r"dask backend: chunk \d failed 2 times .*over the time limit of 0.001 s"):
+            slow.evaluate(session.arena, session.level, batch.nets, batch.seeds)
 
 
 def test_dask_survives_a_killed_worker(dask_cluster):
     session, batch = _tunnel_batch(population=200)
     expected = SerialBackend().evaluate(session.arena, session.level, batch.nets, batch.seeds)
+    assert_identical(dask_cluster.evaluate(session.arena, session.level, batch.nets, batch.seeds), expected)
     pids = list(dask_cluster.client.run(os.getpid).values())
+    retried = dask_cluster.retried
     os.kill(pids[0], signal.SIGKILL)
     assert_identical(dask_cluster.evaluate(session.arena, session.level, batch.nets, batch.seeds), expected)
+    assert dask_cluster.retried == retried + 1
 
 
 # -- choosing a backend

@@ -82,6 +82,7 @@ def window(display, tmp_path):
     yield open_window
     for app, live in opened:
         live.close()
+        live.backend.close()
         app.close()
 
 
@@ -265,11 +266,14 @@ def test_saving_goes_on_beside_the_frame_loop(window, tmp_path, monkeypatch):
     assert any(line.startswith("saved generation 1 to") for _, line, _ in view.messages.items)
 
 
-def test_watching_live_evolves_exactly_as_headless_training(window):
-    """Generations stepped in the window, skipped with N, or run in turbo equal `arena train`."""
+@pytest.mark.parametrize("backend", ["serial", "pool"])
+def test_watching_live_evolves_exactly_as_headless_training(window, backend):
+    """Generations stepped in the window, skipped with N, or run in turbo (on the serial backend,
+    or a pool of worker processes) equal `arena train`."""
     import pygame
 
-    app, view, live = window(population=20, seed=5)
+    app, view, live = window(population=20, seed=5, backend=backend, workers=2 if backend == "pool" else None)
+    assert live.backend.name == backend
     live.set_speed("max")
     while len(live.history) < 2:
         app.frame()

@@ -6,12 +6,14 @@ any chunks gives, bit for bit, the outcome of the whole batch run at once.
 """
 
 import time
-from dataclasses import fields
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from arena.arenas import get_arena
 from arena.arenas.base import SCRIPTED
+from arena.brains.netbatch import KIND_DENSE, NetBatch
 
 
 def split(n_envs: int, parts: int) -> list:
@@ -29,6 +31,60 @@ def chunk_nets(spec, nets: dict, start: int, stop: int) -> dict:
             for name, net in nets.items()}
 
 
+@dataclass
+class RepeatedColumns:
+    """Dense networks in transport form: each run of identical neighbouring networks once, with
+    its length. A generation repeats networks a lot (a ghost brain drives four ghosts, a genome
+    plays several opponents), so this is often a fraction of the batch, and a fraction of the
+    time a pipe or a cluster spends moving it."""
+
+    template: NetBatch  # the batch without its weights
+    columns: np.ndarray  # float32[genome_size, runs]
+    repeats: np.ndarray  # int64[runs]
+
+    def unpack(self) -> NetBatch:
+        weights_t = np.repeat(self.columns, self.repeats, axis=1)
+        return replace(self.template, weights_t=weights_t, size=weights_t.shape[1])
+
+
+class Chunker:
+    """Cuts one generation's networks into chunks of environments for transport: dense batches
+    as `RepeatedColumns`, found in one pass over the batch; graph batches (NEAT) as `rows`."""
+
+    def __init__(self, spec, nets: dict):
+        self.spec = spec
+        self.nets = nets
+        self._runs = {}  # role -> (starts, ends) of runs of identical columns
+        for name, net in nets.items():
+            if not isinstance(net, str) and net.kind == KIND_DENSE and net.size:
+                bits = net.weights_t.view(np.uint32)  # bits, so that -0.0 and 0.0 stay apart
+                starts = np.concatenate([[0], np.flatnonzero(np.any(bits[:, 1:] != bits[:, :-1], axis=0)) + 1])
+                self._runs[name] = (starts, np.append(starts[1:], net.size))
+
+    def chunk(self, start: int, stop: int) -> dict:
+        """The networks of environments `start .. stop - 1` (see `chunk_nets`), for transport."""
+        out = {}
+        for name, net in self.nets.items():
+            k = 1 if isinstance(net, str) else self.spec.role(name).agents
+            a, b = start * k, stop * k
+            if name not in self._runs:
+                out[name] = net if isinstance(net, str) else net.rows(a, b)
+                continue
+            starts, ends = self._runs[name]
+            first, last = np.searchsorted(ends, a, side="right"), np.searchsorted(starts, b, side="left")
+            repeats = np.minimum(ends[first:last], b) - np.maximum(starts[first:last], a)
+            template = replace(net, weights_t=net.weights_t[:, :0].copy(), size=0)
+            out[name] = RepeatedColumns(template, net.weights_t[:, starts[first:last]], repeats)
+        return out
+
+
+def unpack_nets(nets: dict) -> dict:
+    """The networks a chunk arrived with, ready for a kernel."""
+    # a role played by its scripted policy arrives as an equal string, and arenas test identity
+    return {name: SCRIPTED if isinstance(net, str) else net.unpack() if isinstance(net, RepeatedColumns) else net
+            for name, net in nets.items()}
+
+
 def run_chunk(arena_name: str, level, nets: dict, seeds: np.ndarray, max_ticks):
     """(Outcome, compute seconds) of one chunk, in a worker: the arena rebuilt from the registry,
     on one numba thread (the workers are the parallelism; more threads would only contend)."""
@@ -36,11 +92,32 @@ def run_chunk(arena_name: str, level, nets: dict, seeds: np.ndarray, max_ticks):
 
     numba.set_num_threads(1)
     arena = get_arena(arena_name)
-    # a role played by its scripted policy arrives as an equal string, and arenas test identity
-    nets = {name: SCRIPTED if isinstance(net, str) else net for name, net in nets.items()}
+    nets = unpack_nets(nets)
     started = time.perf_counter()
     outcome = arena.rollout(level, nets, seeds, max_ticks)
     return outcome, time.perf_counter() - started
+
+
+class ChunkRunner:
+    """A worker's side, in a pool worker process or as an actor on a Dask worker: the levels it
+    was sent (the last few, by token) and the chunks it runs on them.
+
+    `run` answers ("ok", (outcome, compute seconds)) or ("error", message): an exception in a
+    chunk is a bug to report, not a fault of the machine to retry."""
+
+    def __init__(self, keep: int = 8):
+        self.keep = keep
+        self.levels = OrderedDict()
+
+    def run(self, arena_name: str, token: int, level, nets: dict, seeds, max_ticks):
+        try:
+            if level is not None:
+                self.levels[token] = level
+                while len(self.levels) > self.keep:
+                    self.levels.popitem(last=False)
+            return "ok", run_chunk(arena_name, self.levels[token], nets, seeds, max_ticks)
+        except Exception as exc:
+            return "error", f"{type(exc).__name__}: {exc}"
 
 
 def join_outcomes(parts: list):

@@ -15,10 +15,10 @@ import signal
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 
 from arena.core.errors import BackendError
-from arena.evaluate.chunks import LevelTokens, chunk_nets, join_outcomes, run_chunk, split, warm
+from arena.evaluate.chunks import Chunker, ChunkRunner, LevelTokens, join_outcomes, split, warm
 
 DEFAULT_CHUNK_TIMEOUT = 600.0  # seconds a chunk may take before its worker is killed and it is retried
 DEFAULT_MAX_FAILURES = 3  # failures of one chunk that stop the run
@@ -27,9 +27,9 @@ WORKER_LEVELS = 8  # levels a worker keeps
 
 def _worker_main(conn) -> None:
     """A worker: take (task, arena, level token, level or None, nets, seeds, max ticks) from the
-    pipe, send back (task, "ok", (outcome, compute seconds)) or (task, "error", message)."""
+    pipe, send back (task, status, payload) as `ChunkRunner.run` answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent decides
-    levels = OrderedDict()
+    runner = ChunkRunner(WORKER_LEVELS)
     while True:
         try:
             message = conn.recv()
@@ -37,17 +37,9 @@ def _worker_main(conn) -> None:
             return
         if message is None:
             return
-        task, arena_name, token, level, nets, seeds, max_ticks = message
+        task, *work = message
         try:
-            if level is not None:
-                levels[token] = level
-                while len(levels) > WORKER_LEVELS:
-                    levels.popitem(last=False)
-            reply = (task, "ok", run_chunk(arena_name, levels[token], nets, seeds, max_ticks))
-        except Exception as exc:  # a bug, not a fault of the machine: reported, not retried
-            reply = (task, "error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(reply)
+            conn.send((task, *runner.run(*work)))
         except (EOFError, OSError):
             return
 
@@ -159,7 +151,8 @@ class PoolBackend:
         self._start()
         started = time.perf_counter()
         chunks = split(n_envs, len(self._workers))
-        payloads = [(chunk_nets(arena.spec, nets, a, b), seeds[a:b]) for a, b in chunks]
+        chunker = Chunker(arena.spec, nets)
+        payloads = [(chunker.chunk(a, b), seeds[a:b]) for a, b in chunks]
         token = self._tokens.token(level)
         results = [None] * len(chunks)
         failures = [0] * len(chunks)
