@@ -17,7 +17,7 @@ from arena.brains.mlp import MLPSpec
 from arena.brains.netbatch import compile_mlp, compile_mlp_graph, forward
 from arena.core.errors import BackendError, UsageError
 from arena.evaluate import make_backend
-from arena.evaluate.chunks import chunk_nets, join_outcomes, split
+from arena.evaluate.chunks import Chunker, chunk_nets, join_outcomes, split, unpack_nets
 from arena.evaluate.pool import PoolBackend
 from arena.evaluate.serial import SerialBackend
 from arena.persist.brainfile import to_data
@@ -103,6 +103,29 @@ def test_rows_of_a_batch_compute_what_the_whole_batch_does(compile_):
         batch.rows(10, 151)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=30), st.data())
+def test_runs_of_repeated_networks_unpack_to_the_chunk_they_came_from(run_lengths, data):
+    """The transport form of a chunk is the chunk, bit for bit, however runs cross its ends;
+    zeros of either sign stay apart."""
+    spec = MLPSpec((3, 2), ("tanh",))
+    rng = np.random.default_rng(len(run_lengths))
+    distinct = spec.random_genomes(rng, len(run_lengths))
+    distinct[0, 0] = -0.0
+    distinct[-1, 0] = 0.0
+    batch = compile_mlp(spec, np.repeat(distinct, run_lengths, axis=0))
+    start = data.draw(st.integers(0, batch.size))
+    stop = data.draw(st.integers(start, batch.size))
+    role = SimpleNamespace(role=lambda name: SimpleNamespace(agents=1))
+    packed = Chunker(role, {"driver": batch}).chunk(start, stop)["driver"]
+    assert packed.columns.shape[1] <= len(run_lengths)
+    unpacked = unpack_nets({"driver": packed})["driver"]
+    expected = batch.rows(start, stop)
+    assert unpacked.size == expected.size == stop - start
+    assert unpacked.weights_t.flags.c_contiguous
+    assert unpacked.weights_t.tobytes() == expected.weights_t.tobytes()
+
+
 def test_chunks_of_a_pacman_generation_give_its_outcome(registry):
     """Cutting a co-evolution batch (four ghost networks a game, a scripted role) into chunks and
     joining their outcomes gives the outcome of the whole batch, extra fields included."""
@@ -113,6 +136,10 @@ def test_chunks_of_a_pacman_generation_give_its_outcome(registry):
     parts = [arena.rollout(level, chunk_nets(arena.spec, batch.nets, a, b), batch.seeds[a:b])
              for a, b in split(len(batch.seeds), 5)]
     assert_identical(join_outcomes(parts), whole)
+    chunker = Chunker(arena.spec, batch.nets)
+    packed = [arena.rollout(level, unpack_nets(chunker.chunk(a, b)), batch.seeds[a:b])
+              for a, b in split(len(batch.seeds), 3)]
+    assert_identical(join_outcomes(packed), whole)
     scripted = {"pacman": batch.nets["pacman"], "ghost": SCRIPTED}
     assert chunk_nets(arena.spec, scripted, 2, 4)["ghost"] is SCRIPTED
 
