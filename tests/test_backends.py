@@ -2,6 +2,7 @@
 worker killed mid-generation costs a retry, not the result; chunks over the time limit and
 chunks that keep failing stop the run with one clear error."""
 
+import json
 import os
 import signal
 from dataclasses import fields, replace
@@ -295,3 +296,19 @@ def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch):
     monkeypatch.setattr("arena.evaluate.dask.CONNECT_TIMEOUT", 1)
     with pytest.raises(BackendError, match="cannot reach tcp://127.0.0.1:9"):
         make_backend("dask", scheduler="tcp://127.0.0.1:9")
+
+
+def test_train_on_a_running_cluster_by_its_address(dask_cluster, tmp_path, capsys):
+    """`arena train --backend dask --scheduler ADDRESS` uses a cluster someone else started,
+    and trains exactly as the serial backend does."""
+    from arena.cli import main
+
+    address = dask_cluster.cluster.scheduler_address
+    common = ["train", "tunnel", "--population", "20", "--generations", "4", "--seed", "9", "--json"]
+    assert main([*common, "--backend", "dask", "--scheduler", address, "--out", str(tmp_path / "dask")]) == 0
+    assert main([*common, "--out", str(tmp_path / "serial")]) == 0
+    lines = {name: [{k: v for k, v in json.loads(line).items() if k not in ("eval_s", "wall_s")}
+                    for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+             for name in ("dask", "serial")}
+    assert lines["dask"] == lines["serial"] and len(lines["dask"]) == 4
+    assert dask_cluster.client.scheduler_info()["workers"], "closing the run left the cluster running"
