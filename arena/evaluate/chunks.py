@@ -5,6 +5,8 @@ Every environment's outcome depends only on its own networks and seed, so a gene
 any chunks gives, bit for bit, the outcome of the whole batch run at once.
 """
 
+import sys
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, fields, replace
@@ -165,3 +167,47 @@ class LevelTokens:
     def live(self) -> set:
         """Tokens of the levels still held."""
         return {token for _, token in self._by_id.values()}
+
+
+class ChunkedBackend:
+    """What the pool and Dask backends share: `evaluate` under one lock (the window may evaluate
+    from two threads: turbo, warming up), the arena's kernels warmed in this process first,
+    level tokens, and the timings of the last generation. Subclasses implement `_run`."""
+
+    name = None
+
+    def __init__(self, chunk_timeout: float, max_failures: int, keep_levels: int = 8):
+        self.chunk_timeout = chunk_timeout  # seconds a chunk may run before it runs again elsewhere
+        self.max_failures = max_failures  # failures of one chunk that stop the run
+        self._tokens = LevelTokens(keep_levels)
+        self._warmed = set()
+        self._lock = threading.Lock()
+        self.last_wall_s = 0.0  # the last evaluate: wall time, and the slowest chunk's compute time
+        self.last_compute_s = 0.0
+        self.retried = 0  # chunks run again after a failure, over the backend's life
+        self.warn = lambda message: print(message, file=sys.stderr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
+        with self._lock:
+            if arena.spec.name not in self._warmed and len(seeds):
+                warm(arena, level, nets, seeds)
+                self._warmed.add(arena.spec.name)
+            started = time.perf_counter()
+            results = self._run(arena.spec.name, level, self._tokens.token(level), Chunker(arena.spec, nets), seeds,
+                                max_ticks)
+            self.last_wall_s = time.perf_counter() - started
+            self.last_compute_s = max(seconds for _, seconds in results)
+            return join_outcomes([outcome for outcome, _ in results])
+
+    def _run(self, arena_name: str, level, token: int, chunker: Chunker, seeds, max_ticks) -> list:
+        """[(outcome, compute seconds)] of the chunks of the generation, in order."""
+        raise NotImplementedError

@@ -13,12 +13,10 @@ Needs the optional extra: pip install 'neuroarena[cluster]'.
 """
 
 import logging
-import sys
-import threading
 import time
 
 from arena.core.errors import BackendError, UsageError
-from arena.evaluate.chunks import Chunker, ChunkRunner, LevelTokens, join_outcomes, split, warm
+from arena.evaluate.chunks import ChunkedBackend, ChunkRunner, split
 from arena.evaluate.pool import DEFAULT_CHUNK_TIMEOUT, DEFAULT_MAX_FAILURES
 
 CONNECT_TIMEOUT = 20  # seconds to reach a scheduler, or to wait for a worker
@@ -42,14 +40,13 @@ class _Runner:
         self.levels = set()
 
 
-class DaskBackend:
+class DaskBackend(ChunkedBackend):
     name = "dask"
 
     def __init__(self, scheduler: str = None, workers: int = None, chunk_timeout: float = DEFAULT_CHUNK_TIMEOUT,
                  max_failures: int = DEFAULT_MAX_FAILURES):
+        super().__init__(chunk_timeout, max_failures)
         distributed = _distributed()
-        self.chunk_timeout = chunk_timeout
-        self.max_failures = max_failures
         self.cluster = None
         where = scheduler or "a local cluster"
         try:
@@ -62,15 +59,8 @@ class DaskBackend:
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise BackendError(f"dask backend: cannot reach {where}: {exc}") from None
-        self._tokens = LevelTokens()
         self._runners = []  # one per worker thread
         self._checked_at = None  # when the scheduler was last asked for its workers
-        self._warmed = set()
-        self._lock = threading.Lock()
-        self.last_wall_s = 0.0
-        self.last_compute_s = 0.0
-        self.retried = 0
-        self.warn = lambda message: print(message, file=sys.stderr)
 
     def close(self) -> None:
         client, cluster = getattr(self, "client", None), self.cluster
@@ -80,12 +70,6 @@ class DaskBackend:
             client.close()
         if cluster is not None:
             cluster.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- workers
     def runners(self, refresh: bool = False) -> list:
@@ -122,26 +106,15 @@ class DaskBackend:
         self._checked_at = None  # ask the scheduler again: a restarted worker has a new address
 
     # -- evaluation
-    def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
-        with self._lock:  # the window may evaluate from two threads (turbo, warming up)
-            return self._evaluate(arena, level, nets, seeds, max_ticks)
-
-    def _evaluate(self, arena, level, nets: dict, seeds, max_ticks):
-        n_envs = len(seeds)
-        if arena.spec.name not in self._warmed and n_envs:
-            warm(arena, level, nets, seeds)  # a LocalCluster's workers share this machine's kernel cache
-            self._warmed.add(arena.spec.name)
-        started = time.perf_counter()
+    def _run(self, arena_name, level, token, chunker, seeds, max_ticks) -> list:
         runners = self.runners()
-        chunks = split(n_envs, len(runners))
-        chunker = Chunker(arena.spec, nets)
-        token = self._tokens.token(level)
+        chunks = split(len(seeds), len(runners))
 
         def send(k, runner):
             a, b = chunks[k]
             first_time = token not in runner.levels
             runner.levels.add(token)
-            future = runner.actor.run(arena.spec.name, token, level if first_time else None, chunker.chunk(a, b),
+            future = runner.actor.run(arena_name, token, level if first_time else None, chunker.chunk(a, b),
                                       seeds[a:b], max_ticks)
             return runner, future, time.monotonic() + self.chunk_timeout
 
@@ -173,6 +146,4 @@ class DaskBackend:
                 raise BackendError(f"dask backend: a worker failed on chunk {k}: {payload}")
             results[k] = payload
             k += 1
-        self.last_wall_s = time.perf_counter() - started
-        self.last_compute_s = max(seconds for _, seconds in results)
-        return join_outcomes([outcome for outcome, _ in results])
+        return results

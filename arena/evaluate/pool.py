@@ -12,13 +12,11 @@ with a `BackendError`.
 
 import os
 import signal
-import sys
-import threading
 import time
 from collections import deque
 
 from arena.core.errors import BackendError
-from arena.evaluate.chunks import Chunker, ChunkRunner, LevelTokens, join_outcomes, split, warm
+from arena.evaluate.chunks import ChunkedBackend, ChunkRunner, split
 
 DEFAULT_CHUNK_TIMEOUT = 600.0  # seconds a chunk may take before its worker is killed and it is retried
 DEFAULT_MAX_FAILURES = 3  # failures of one chunk that stop the run
@@ -86,27 +84,19 @@ class _Worker:
         return f"exited with status {code}"
 
 
-class PoolBackend:
+class PoolBackend(ChunkedBackend):
     """`evaluate` with one chunk of environments per worker process (never one task a genome)."""
 
     name = "pool"
 
     def __init__(self, workers: int = None, chunk_timeout: float = DEFAULT_CHUNK_TIMEOUT,
                  max_failures: int = DEFAULT_MAX_FAILURES):
+        super().__init__(chunk_timeout, max_failures, WORKER_LEVELS)
         self.n_workers = workers or os.cpu_count() or 1
-        self.chunk_timeout = chunk_timeout
-        self.max_failures = max_failures
         self._context = None
         self._workers = []
-        self._tokens = LevelTokens(WORKER_LEVELS)
-        self._warmed = set()
-        self._lock = threading.Lock()
         self._task = 0
         self.after_dispatch = None  # test hook: called with (worker pid, chunk index) after a chunk is sent
-        self.last_wall_s = 0.0  # the last evaluate: wall time, and the slowest chunk's compute time
-        self.last_compute_s = 0.0
-        self.retried = 0  # chunks run again after a worker failed, over the backend's life
-        self.warn = lambda message: print(message, file=sys.stderr)
 
     # -- workers
     def _start(self) -> None:
@@ -126,12 +116,6 @@ class PoolBackend:
             worker.stop()
         self._workers = []
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def __del__(self):
         try:
             self.close()
@@ -139,39 +123,24 @@ class PoolBackend:
             pass
 
     # -- evaluation
-    def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
-        with self._lock:  # the window may evaluate from two threads (turbo, warming up)
-            return self._evaluate(arena, level, nets, seeds, max_ticks)
-
-    def _evaluate(self, arena, level, nets: dict, seeds, max_ticks):
-        n_envs = len(seeds)
-        if arena.spec.name not in self._warmed and n_envs:
-            warm(arena, level, nets, seeds)
-            self._warmed.add(arena.spec.name)
+    def _run(self, arena_name, level, token, chunker, seeds, max_ticks) -> list:
         self._start()
-        started = time.perf_counter()
-        chunks = split(n_envs, len(self._workers))
-        chunker = Chunker(arena.spec, nets)
+        chunks = split(len(seeds), len(self._workers))
         payloads = [(chunker.chunk(a, b), seeds[a:b]) for a, b in chunks]
-        token = self._tokens.token(level)
         results = [None] * len(chunks)
         failures = [0] * len(chunks)
         waiting = deque(range(len(chunks)))
-        compute = 0.0
         try:
             while waiting or any(w.chunk is not None for w in self._workers):
                 for worker in self._workers:
                     if worker.chunk is None and waiting:
-                        self._send(worker, waiting.popleft(), arena.spec.name, token, level, payloads, max_ticks)
-                for chunk, outcome, seconds in self._collect(failures, waiting):
-                    results[chunk] = outcome
-                    compute = max(compute, seconds)
+                        self._send(worker, waiting.popleft(), arena_name, token, level, payloads, max_ticks)
+                for chunk, result in self._collect(failures, waiting):
+                    results[chunk] = result
         except BaseException:
             self._abandon()
             raise
-        self.last_wall_s = time.perf_counter() - started
-        self.last_compute_s = compute
-        return join_outcomes(results)
+        return results
 
     def _send(self, worker, chunk, arena_name, token, level, payloads, max_ticks) -> None:
         self._task += 1
@@ -205,7 +174,7 @@ class PoolBackend:
                 if status == "error":
                     raise BackendError(f"pool backend: a worker failed on chunk {worker.chunk}: {payload}")
                 chunk, worker.chunk = worker.chunk, None
-                yield chunk, *payload
+                yield chunk, payload
             elif worker.process.sentinel in ready:
                 self._failed(worker, worker.death(), failures, waiting)
             elif time.monotonic() >= worker.deadline:
