@@ -305,7 +305,7 @@ class _Population:
                 raise ckpt.FieldError(f"{field}.{name}", "expected a count")
             numbers[name] = value
         fitness = c.get("fitness")
-        if not isinstance(fitness, (int, float)) or isinstance(fitness, bool) or not np.isfinite(fitness):
+        if not ckpt.is_finite_number(fitness):
             raise ckpt.FieldError(f"{field}.fitness", "expected a finite number")
         if not isinstance(c.get("finished"), bool):
             raise ckpt.FieldError(f"{field}.finished", "expected true or false")
@@ -329,6 +329,8 @@ class _Population:
         hall = data.get("hall_of_fame")
         if not isinstance(hall, list) or len(hall) > MAX_HALL_OF_FAME:
             raise ckpt.FieldError(f"{field}.hall_of_fame", f"expected a list of at most {MAX_HALL_OF_FAME} genomes")
+        if self.champion is not None and not hall:  # opponents are drawn from it once there is a champion
+            raise ckpt.FieldError(f"{field}.hall_of_fame", "expected at least one genome, as there is a champion")
         self.hall_of_fame = [self.breeder.genome_from_data(g, f"{field}.hall_of_fame[{k}]") for k, g in enumerate(hall)]
 
 
@@ -598,10 +600,7 @@ class TrainSession:
         if generations is not None:
             config = replace(config, generations=generations)
         params_class = neat_module.NeatParams if config.brain == "neat" else ga_module.GAParams
-        params_data = data.get("params")
-        if not isinstance(params_data, dict):
-            raise RunError(f"{path}: field 'params' must be an object")
-        params = ckpt.decode(path, params_class.from_dict, params_data)
+        params = ckpt.decode(path, ckpt.params_from_data, params_class, data.get("params"))
         session = ckpt.decode(path, cls, config, backend, reporters, params)
         if session.coevolving:
             ckpt.decode(path, session._restore_populations, data.get("populations"))

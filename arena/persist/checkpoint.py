@@ -14,6 +14,7 @@ invariant, and any problem is a `RunError` naming the file and the field.
 """
 
 import math
+import sys
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from arena.evolve.neat import NeatParams, NeatState, SpeciesSet
 FORMAT = "arena.checkpoint"
 VERSION = 1
 MAX_ELEMENTS = 200_000_000
+# The largest float setting (a scale, a coefficient, a threshold) a checkpoint may give a strategy:
+# far beyond any use, far below the sizes at which float32 genes overflow or random draws fail.
+MAX_FLOAT_SETTING = 1e6
 _DTYPES = {"int8": np.int8, "int32": np.int32, "int64": np.int64, "float32": np.float32,
            "float64": np.float64, "bool": np.bool_}
 
@@ -47,6 +51,11 @@ def encode_array(array: np.ndarray) -> dict:
             raise ValueError(f"a {name} array with non-finite values cannot be saved")
         data = [v if math.isfinite(v) else repr(v) for v in data]
     return {"dtype": name, "shape": list(array.shape), "data": data}
+
+
+def is_finite_number(value) -> bool:
+    """A JSON number that fits a finite float64 (int/float comparison is exact: huge integers fail, NaN too)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= sys.float_info.max
 
 
 def decode_array(value, field: str, dtype, ndim: int) -> np.ndarray:
@@ -84,6 +93,27 @@ def decode_array(value, field: str, dtype, ndim: int) -> np.ndarray:
         else:
             raise FieldError(field, f"data must hold finite numbers that fit {np.dtype(dtype).name}")
     return np.array(out, dtype=np.float64).astype(dtype).reshape(shape)
+
+
+# -- strategy settings
+
+def params_from_data(params_class, data):
+    """GAParams or NeatParams (`params_class`) from a checkpoint's "params": what `from_dict`
+    accepts, with float settings of at most MAX_FLOAT_SETTING and tournaments no larger than
+    the population, so that the resumed run neither overflows its genes nor exhausts memory."""
+    if not isinstance(data, dict):
+        raise FieldError("params", "expected an object")
+    defaults = params_class()
+    for name, value in data.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # checked before from_dict, whose finiteness test cannot take integers beyond float64
+        if isinstance(getattr(defaults, name, None), float) and number and not abs(value) <= MAX_FLOAT_SETTING:
+            raise FieldError(f"params.{name}",
+                             f"expected a number from {-MAX_FLOAT_SETTING:g} to {MAX_FLOAT_SETTING:g}")
+    params = params_class.from_dict(data)
+    if isinstance(params, GAParams) and params.tournament_size > params.population_size:
+        raise FieldError("params.tournament_size", f"expected at most the population size, {params.population_size}")
+    return params
 
 
 # -- NEAT state
@@ -157,8 +187,7 @@ def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int
             raise FieldError(f"state.{name}", "expected an integer from 0 to 2**31 - 1")
         counters[name] = value
     threshold = data.get("threshold")
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not (
-            math.isfinite(threshold) and threshold > 0):
+    if not (is_finite_number(threshold) and threshold > 0):
         raise FieldError("state.threshold", "expected a positive number")
     genomes = genomes_from_data(data.get("genomes"), "state.genomes", n_inputs, n_outputs, params.recurrent)
     size = genomes.size
