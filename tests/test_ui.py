@@ -567,6 +567,14 @@ def test_load_tells_runs_checkpoints_and_brains_apart(tmp_path):
         build_live(play_args(arena=None, load=str(tmp_path / "a.checkpoint.json"), population=9, seed=None))
     with pytest.raises(ArenaError, match="not 'racing'"):
         build_live(play_args(arena="racing", load=str(tmp_path / "a.brain.json"), population=None, seed=None))
+    elsewhere = json.loads((tmp_path / "a.brain.json").read_text())
+    elsewhere["arena"] = "chess"
+    (tmp_path / "chess.brain.json").write_text(json.dumps(elsewhere))
+    with pytest.raises(ArenaError, match=r"chess\.brain\.json: .*chess"):
+        build_live(play_args(arena=None, load=str(tmp_path / "chess.brain.json"), population=None, seed=None))
+    with pytest.raises(ArenaError, match="a loaded brain has none to evaluate"):
+        build_live(play_args(arena=None, load=str(tmp_path / "a.brain.json"), population=None, seed=None,
+                             backend="pool"))
 
 
 def test_a_loaded_ghost_brain_hunts_the_greedy_pacman_and_cannot_be_played_by_hand(tmp_path):

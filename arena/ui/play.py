@@ -11,7 +11,7 @@ import numpy as np
 
 from arena.arenas.base import SCRIPTED
 from arena.brains.netbatch import forward
-from arena.core.errors import ArenaError, UsageError
+from arena.core.errors import ArenaError, BrainError, UsageError
 from arena.core.fileio import read_json
 from arena.evaluate import backend_from_args
 
@@ -78,7 +78,10 @@ def build_live(args):
         arena = session.arena
     elif kind == "brain":
         brain = load_brain(args.load)
-        arena = get_arena(brain.arena)
+        try:
+            arena = get_arena(brain.arena)
+        except ArenaError as exc:
+            raise BrainError(f"{args.load}: {exc}") from None
         check_compatible(brain, arena.spec, source=args.load)
         brains = [brain]
     if kind is None:
