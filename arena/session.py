@@ -28,6 +28,9 @@ from arena.persist import checkpoint as ckpt
 from arena.persist.brainfile import brain_from_genome, brain_from_neat
 
 BRAIN_KINDS = ("mlp", "neat")
+# Weights of a whole MLP population (float32; the GA holds a few copies): beyond this, a run is
+# refused at once instead of exhausting memory minutes later.
+MAX_POPULATION_WEIGHTS = 2**28
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,12 @@ class _MLPBreeder:
     def __init__(self, config: TrainConfig, role, seed: int, params=None):
         self.role = role
         self.network = MLPSpec.for_role(role, config.hidden)
+        weights = self.network.genome_size * config.population
+        if weights > MAX_POPULATION_WEIGHTS:
+            raise UsageError(f"{config.population} networks of {self.network.genome_size:,} weights (layers "
+                             f"{'x'.join(map(str, self.network.layers))}) are {weights * 4 / 2**30:.1f} GB; at most "
+                             f"{MAX_POPULATION_WEIGHTS * 4 / 2**30:.0f} GB of weights in all: fewer or smaller hidden layers, "
+                             f"or a smaller population")
         self.strategy = ga_module.GA(params or ga_module.preset(config.ga, config.population),
                                      self.network.genome_size, seed)
 

@@ -200,3 +200,22 @@ def test_a_backend_that_keeps_failing_stops_with_the_way_to_resume(tmp_path, cap
     assert code == 2
     assert "over the time limit of 0.0001 s" in err[-1] and "saved up to gen-000005.json" in err[-1], err
     assert [p.name for p in checkpoints_of(run)] == ["gen-000005.json"]
+
+
+def test_a_population_too_big_for_memory_is_refused_at_once(tmp_path, capsys):
+    """From the command line, and from a checkpoint that claims such a run: one line, before any
+    memory is spent."""
+    assert main(["train", "tunnel", "--hidden", "4096,4096,4096", "--population", "100",
+                 "--out", str(tmp_path / "big")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GB of weights in all" in err[0], err
+    assert not (tmp_path / "big").exists()
+    run = tmp_path / "run"
+    assert main(["train", *TUNNEL, "--generations", "5", "--out", str(run)]) == 0
+    checkpoint = checkpoints_of(run)[0]
+    data = json.loads(checkpoint.read_text())
+    data["config"]["hidden"] = [4096, 4096, 4096]
+    checkpoint.write_text(json.dumps(data))
+    assert main(["train", "--resume", str(run), "--generations", "8"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert f"{checkpoint}: " in err[-1] and "GB of weights in all" in err[-1], err
