@@ -121,11 +121,10 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_checkpoint_before
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "No space left on device" in lines[0] and "checkpoints/gen-0000" in lines[0], err
-    saved = checkpoints_of(run)  # the two written before the disk filled (a slow disk may skip some)
-    assert len(saved) == 2
-    assert f"the run is saved up to {saved[0].name}" in lines[0] and f"--resume {run}" in lines[0]
-    failed = int(lines[0].split("checkpoints/gen-")[1][:6])
-    assert failed > int(saved[0].stem.split("-")[1])
+    assert "checkpoints/gen-000015.json: cannot write" in lines[0]
+    assert "the run is saved up to gen-000010.json" in lines[0] and f"--resume {run}" in lines[0]
+    saved = checkpoints_of(run)
+    assert [p.name for p in saved] == ["gen-000010.json", "gen-000005.json"]
     assert load_checkpoint(saved[0])["state"]  # whole
     assert not [p for p in run.rglob("*.tmp")]
     monkeypatch.undo()
@@ -144,9 +143,7 @@ def test_an_unwritable_checkpoint_folder_is_one_clear_error(tmp_path, capsys):
 def test_only_the_newest_checkpoints_are_kept(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", *TUNNEL, "--generations", "23", "--keep-checkpoints", "2", "--out", str(run)]) == 0
-    newest, older = (int(p.stem.split("-")[1]) for p in checkpoints_of(run))
-    # every 5 generations and at the end; a checkpoint the disk had no time for before a newer one is skipped
-    assert newest == 23 and older % 5 == 0 and older < 23
+    assert [p.name for p in checkpoints_of(run)] == ["gen-000023.json", "gen-000020.json"]
 
 
 def test_saving_never_holds_up_a_generation(tmp_path, monkeypatch):

@@ -10,8 +10,8 @@ class BackgroundWriter:
     """Writes files on one thread, in order, so a slow disk never holds up the run or the frame
     loop. Jobs take snapshots (plain data), never live state.
 
-    A job submitted under the key of one still waiting replaces it (only the newest champion or
-    checkpoint matters), so a disk slower than the run never builds a backlog. Failures reach the
+    A job submitted under the key of one still waiting replaces it (only the newest champion file
+    matters), so a disk slower than the run never builds a backlog of them. Failures reach the
     submitting thread: `check` raises the first (a training run stops on it), `finished` lists
     each job's note and error (a window shows them).
     """
@@ -20,18 +20,23 @@ class BackgroundWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-writer")
         self._jobs = deque()  # (future, note), oldest first
         self._waiting = {}  # key -> (job, args) of a job not started yet
+        self._futures = {}  # key -> the future of its latest job
         self._busy = set()  # keys of jobs waiting or running
         self._lock = threading.Lock()
         self.failed = False  # whether a job has failed
 
-    def submit(self, key, job, *args, note=None) -> None:
-        """Run `job(*args)` in the background; `key` names what it writes (e.g. the file)."""
+    def submit(self, key, job, *args, note=None):
+        """Run `job(*args)` in the background; `key` names what it writes (e.g. the file). Returns
+        the job's future (the one it joined, if it replaced a waiting job's arguments)."""
         with self._lock:
             replacing = key in self._waiting
             self._waiting[key] = (job, args)
             self._busy.add(key)
-        if not replacing:
-            self._jobs.append((self._executor.submit(self._run, key), note))
+            if replacing:
+                return self._futures[key]
+            future = self._futures[key] = self._executor.submit(self._run, key)
+        self._jobs.append((future, note))
+        return future
 
     def _run(self, key) -> None:
         with self._lock:
@@ -42,6 +47,7 @@ class BackgroundWriter:
             with self._lock:
                 if key not in self._waiting:
                     self._busy.discard(key)
+                    self._futures.pop(key, None)
 
     def busy(self, key) -> bool:
         """Whether a job under `key` is waiting or running (a file about to exist)."""

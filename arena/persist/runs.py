@@ -80,6 +80,7 @@ class RunFolder:
         self._saved_champion = None
         self._last_checkpoint = resume_generation
         self._writer = BackgroundWriter()
+        self._checkpoint_job = None  # the future of the checkpoint being written
         if resume_generation is not None:
             self._remove_temporaries()
             self._truncate_metrics(resume_generation)
@@ -155,10 +156,17 @@ class RunFolder:
 
     def save_checkpoint(self, session) -> None:
         """Write the whole state after `session.generation` generations in the background; then
-        remove all but the newest `keep` checkpoints."""
+        remove all but the newest `keep` checkpoints. Every checkpoint is written: while the one
+        before is still being written, the run waits for it (a disk slower than the run would
+        otherwise pile up snapshots, or skip checkpoints a crash may need)."""
         if self._last_checkpoint == session.generation:
             return
-        self._writer.submit("checkpoint", self._write_checkpoint, session.generation, session.checkpoint_data())
+        if self._checkpoint_job is not None:
+            self._checkpoint_job.exception()  # waits; a failure is raised by the writer's check
+            self._writer.check()
+        data = session.checkpoint_data()
+        self._checkpoint_job = self._writer.submit(f"checkpoint-{session.generation}", self._write_checkpoint,
+                                                   session.generation, data)
         self._last_checkpoint = session.generation
 
     def _write_checkpoint(self, generation: int, data: dict) -> None:
