@@ -19,7 +19,12 @@ _FILE_MODE = 0o666 & ~_read_umask()
 
 
 def atomic_write_text(path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a torn one.
+    """Write `text` (UTF-8) to `path` so that readers see the old file or the new one, never a torn one."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a torn one.
 
     Writes a temporary file in the same folder, fsyncs it, renames it over `path`, then fsyncs
     the folder so the rename itself survives a crash.
@@ -29,8 +34,8 @@ def atomic_write_text(path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; saved files get the usual mode
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -6,9 +6,6 @@ as stacked areas for NEAT, or how many genomes finished for other runs.
 """
 
 import math
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pygame
@@ -18,6 +15,7 @@ from arena.persist.runinfo import RunInfo
 from arena.ui.chart import AXIS, BEST, MEAN, draw_series, draw_stacked_areas, species_table
 from arena.ui.draw import species_colours
 from arena.ui.panels import DIM, TEXT
+from arena.ui.pictures import save_png
 
 BACKGROUND = (16, 18, 24)
 GRID = (38, 40, 48)
@@ -43,35 +41,7 @@ def plot_size(text: str) -> tuple:
 
 def save_run_plot(run: RunInfo, out, size: tuple) -> None:
     """Draw `run` and write it to `out` (.png) atomically: a reader sees the old file or the new one."""
-    surface = render_run_plot(run, size)
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise RunError(f"{out}: cannot write: no folder {out.parent}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
-    except OSError as exc:
-        raise RunError(f"{out}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp makes the file private; a picture is not
-            pygame.image.save(surface, handle, "plot.png")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, (OSError, pygame.error)):
-            raise RunError(f"{out}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    save_png(render_run_plot(run, size), out, RunError)
 
 
 def render_run_plot(run: RunInfo, size: tuple) -> pygame.Surface:
