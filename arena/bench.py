@@ -195,3 +195,55 @@ def _identical(a, b) -> bool:
         if not all(u is v or (u.dtype == v.dtype and u.tobytes() == v.tobytes()) for u, v in pairs):
             return False
     return True
+
+
+CPPN_BENCH = {"seed": 0, "width": 10, "depth": 2, "beta": 2.0, "activation": "sin,gauss"}  # 20 hidden nodes
+NEAT_PYTHON_SAMPLE = 20_000  # pixels neat-python paints; its time is scaled to a whole picture
+
+
+def cppn(size: int = 1080, min_seconds: float = 1.0) -> dict:
+    """Painting a 20-hidden-node CPPN at size x size: the numba renderer (best of repeats), the
+    numpy reference, and neat-python's per-pixel `activate` on the same network where
+    neat-python is installed (timed on NEAT_PYTHON_SAMPLE pixels, scaled to the picture)."""
+    from arena.brains.cppn import hidden_nodes, random_cppn, render, render_numpy
+
+    net = random_cppn(**CPPN_BENCH)
+    render(net, 64, 64)  # compiled or loaded from the cache
+    cpu_s, picture = best_time(lambda: render(net, size, size), min_seconds, 50)
+    numpy_s, reference = best_time(lambda: render_numpy(net, size, size), min_seconds, 3)
+    return {
+        "cpu_1080_ms": cpu_s * 1000 * (1080 * 1080) / (size * size),
+        "hidden_nodes": hidden_nodes(net),
+        "neat_python_1080_ms": _neat_python_ms(net, size),
+        "numpy_1080_ms": numpy_s * 1000 * (1080 * 1080) / (size * size),
+        "size": size,
+        "identical_to_numpy": bool(np.array_equal(picture, reference)),
+    }
+
+
+def _neat_python_ms(net, size: int):
+    """neat-python's FeedForwardNetwork built from the same graph, per pixel; None without neat-python."""
+    try:
+        from neat.activations import ActivationFunctionSet
+        from neat.aggregations import AggregationFunctionSet
+        from neat.nn import FeedForwardNetwork
+    except ImportError:
+        return None
+    from arena.brains.activations import NAMES
+
+    activations, total = ActivationFunctionSet(), AggregationFunctionSet().get("sum")
+    n_nodes, n_in = int(net.node_offset[1]), net.n_inputs
+    evals = []
+    for node in range(n_in, n_nodes):
+        name = {"step": "clamped", "neat_sigmoid": "sigmoid"}.get(NAMES[int(net.node_act[node])], NAMES[int(net.node_act[node])])
+        links = [(int(net.conn_src[c]), float(net.conn_w[c]))
+                 for c in range(net.node_conn_start[node], net.node_conn_start[node + 1])]
+        evals.append((node, activations.get(name), total, float(net.node_bias[node]), 1.0, links))
+    network = FeedForwardNetwork(list(range(n_in)), [int(k) for k in net.output_index[0]], evals)
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-1, 1, size=(NEAT_PYTHON_SAMPLE, 2))
+    started = time.perf_counter()
+    for x, y in points:
+        network.activate((x, y, (x * x + y * y) ** 0.5, 0.0, 1.0))
+    seconds = time.perf_counter() - started
+    return seconds * 1000 * (1080 * 1080) / NEAT_PYTHON_SAMPLE

@@ -127,15 +127,40 @@ def build_parser() -> OneLineParser:
 
     bench = commands.add_parser("bench", help="measure a rollout kernel against a numpy stepper, or NEAT")
     bench.add_argument("arena", help="tunnel, racing, tanks or pacman; neat (XOR, double pole, racing with "
-                                     "NEAT networks); or backends (serial, pool and dask on one generation)")
+                                     "NEAT networks); backends (serial, pool and dask on one generation); or cppn "
+                                     "(painting a 20-hidden-node CPPN at 1080x1080)")
     bench.add_argument("--on", metavar="ARENA", default="pacman",
                        help="backends: the arena whose generation is evaluated (default pacman)")
     bench.add_argument("--workers", type=_positive_int, default=2, help="backends: worker processes (default 2)")
+    bench.add_argument("--size", type=_positive_int, default=1080, help="cppn: picture side in pixels (default 1080)")
     bench.add_argument("--population", type=_positive_int, default=1024, help="agents (default 1024)")
     bench.add_argument("--runs", type=_positive_int, default=20, help="neat: runs (seeds) per task (default 20)")
     bench.add_argument("--seconds", type=float, default=1.0, help="least time to measure each side (default 1)")
     bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     bench.set_defaults(handler=cmd_bench)
+
+    skins = commands.add_parser("skins", help="CPPN pictures: paint seed 004's random CPPNs to PNG files")
+    skin_commands = skins.add_subparsers(dest="skins_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
+    skin_commands.required = True
+    paint = skin_commands.add_parser("render", help="paint a random CPPN (or a sequence of z slices) to PNG")
+    paint.add_argument("--seed", type=_seed, default=0, help="the CPPN's weights (default 0): a seed is a picture")
+    paint.add_argument("--beta", type=_positive_float, default=16.0,
+                       help="weight variance scale: weights from N(0, beta / inputs) (default 16; small: soft)")
+    paint.add_argument("--units", type=_positive_int, default=16, help="units a hidden layer (default 16)")
+    paint.add_argument("--depth", type=_non_negative_int, default=3, help="hidden layers (default 3)")
+    paint.add_argument("--activation", default="tanh",
+                       help="hidden activation, or several taken layer by layer, e.g. sin,gauss (default tanh; "
+                            "known: sin, cos, gauss, tanh, sigmoid, abs, identity, step)")
+    paint.add_argument("--bw", action="store_true", help="black and white: one grey channel")
+    paint.add_argument("--size", default="1080x1080", help="picture size WxH (default 1080x1080)")
+    paint.add_argument("--z", type=float, default=0.0, help="the slice of the (x, y, z) cube (default 0)")
+    paint.add_argument("--frames", type=_positive_int, default=1,
+                       help="paint N slices, z, z + step, ..., to OUT-0000.png, OUT-0001.png, ... (default 1)")
+    paint.add_argument("--z-step", type=float, default=0.02, help="z between frames (default 0.02)")
+    paint.add_argument("--out", required=True, help="the PNG file to write")
+    paint.add_argument("--force", action="store_true", help="replace existing files")
+    paint.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    paint.set_defaults(handler=cmd_skins)
 
     runs = commands.add_parser("runs", help="summarise a run folder, or plot its fitness and species curves")
     run_commands = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
@@ -402,6 +427,8 @@ def cmd_bench(args) -> int:
         return _bench_neat(args)
     if args.arena == "backends":
         return _bench_backends(args)
+    if args.arena == "cppn":
+        return _bench_cppn(args)
     result = bench.run(args.arena, args.population, min_seconds=args.seconds)
     if args.json:
         print(json.dumps(result))
@@ -438,6 +465,24 @@ def _bench_backends(args) -> int:
     return 0
 
 
+def _bench_cppn(args) -> int:
+    from arena import bench
+
+    result = bench.cppn(args.size, args.seconds)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"CPPN of {result['hidden_nodes']} hidden nodes, 1080x1080 (measured at {args.size}x{args.size}):")
+    print(f"  numba        {result['cpu_1080_ms']:10.1f} ms")
+    print(f"  numpy        {result['numpy_1080_ms']:10.1f} ms   identical: {result['identical_to_numpy']}")
+    if result["neat_python_1080_ms"] is None:
+        print("  neat-python  not installed")
+    else:
+        print(f"  neat-python  {result['neat_python_1080_ms']:10.1f} ms (per-pixel activate, scaled from "
+              f"{bench.NEAT_PYTHON_SAMPLE} pixels)")
+    return 0
+
+
 def _bench_neat(args) -> int:
     from arena import bench_neat
 
@@ -458,6 +503,52 @@ def _bench_neat(args) -> int:
     print(f"racing, NEAT networks of {r['min_hidden_nodes']}+ hidden nodes: "
           f"{r['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s ({r['population']} cars)")
     return 0
+
+
+def cmd_skins(args) -> int:
+    from pathlib import Path
+
+    from arena.brains.cppn import hidden_nodes, random_cppn, render
+
+    size = _picture_size(args.size)
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out {out}: a picture is a PNG; give a file name ending in .png")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: no folder {out.parent}")
+    paths = [out] if args.frames == 1 else [out.with_name(f"{out.stem}-{k:04d}.png") for k in range(args.frames)]
+    existing = [p for p in paths if p.exists()]
+    if existing and not args.force:
+        raise UsageError(f"--out {existing[0]}: exists; choose another name or pass --force to replace it")
+    net = random_cppn(args.seed, args.units, args.depth, args.beta, args.bw, args.activation)
+    from arena.ui.pictures import save_png, surface_of
+
+    timings = []
+    for k, path in enumerate(paths):
+        started = time.perf_counter()
+        pixels = render(net, *size, z=args.z + k * args.z_step)
+        timings.append(round((time.perf_counter() - started) * 1000, 2))
+        save_png(surface_of(pixels), path, UsageError)
+    summary = {"out": [str(p) for p in paths], "size": list(size), "seed": args.seed, "beta": args.beta,
+               "hidden_nodes": hidden_nodes(net), "render_ms": timings}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"painted {len(paths)} picture{'s' if len(paths) > 1 else ''} of {size[0]}x{size[1]} "
+              f"({summary['hidden_nodes']} hidden nodes): {paths[0]}{' ...' if len(paths) > 1 else ''}")
+    return 0
+
+
+def _picture_size(text: str) -> tuple:
+    from arena.brains.cppn import MAX_PIXELS
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like 1080x1080, got {text!r}") from None
+    if not (1 <= w <= 10000 and 1 <= h <= 10000 and w * h <= MAX_PIXELS):
+        raise UsageError(f"--size must be from 1x1 to 10000x10000, got {text!r}")
+    return w, h
 
 
 def cmd_runs(args) -> int:

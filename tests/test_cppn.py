@@ -1,6 +1,8 @@
 """CPPN pictures: the numba renderer against plain numpy, bit for bit; the CPPN activations
 against the real functions; seed 004's random CPPNs reproducible from their seed."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,72 @@ def test_bad_cppns_and_sizes_are_refused():
         random_cppn(seed=1, width=0)
     with pytest.raises(UsageError, match="beta must be positive"):
         random_cppn(seed=1, beta=0.0)
+
+
+def run_cli(capsys, *argv):
+    from arena.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_skins_render_writes_the_picture_the_renderer_paints(tmp_path, capsys):
+    import pygame
+
+    out = tmp_path / "skin.png"
+    code, stdout, _ = run_cli(capsys, "skins", "render", "--seed", "4", "--beta", "9", "--activation", "sin,tanh",
+                              "--size", "120x80", "--out", str(out), "--json")
+    assert code == 0
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["out"] == [str(out)] and summary["size"] == [120, 80] and summary["hidden_nodes"] == 48
+    loaded = pygame.image.load(str(out))
+    assert loaded.get_size() == (120, 80)
+    pixels = np.stack([pygame.surfarray.pixels3d(loaded).transpose(1, 0, 2)[..., k] for k in range(3)]
+                      + [pygame.surfarray.pixels_alpha(loaded).T], axis=-1)
+    expected = render(random_cppn(4, 16, 3, 9.0, False, "sin,tanh"), 120, 80)
+    assert np.array_equal(pixels, expected)
+    code, _, err = run_cli(capsys, "skins", "render", "--seed", "5", "--size", "120x80", "--out", str(out))
+    assert code == 2 and "exists" in err and len(err.strip().splitlines()) == 1
+    assert run_cli(capsys, "skins", "render", "--seed", "5", "--size", "120x80", "--out", str(out), "--force")[0] == 0
+    assert not np.array_equal(pygame.surfarray.array3d(pygame.image.load(str(out))),
+                              pygame.surfarray.array3d(loaded))
+
+
+def test_skins_render_animates_z_into_frames(tmp_path, capsys):
+    import pygame
+
+    code, _, _ = run_cli(capsys, "skins", "render", "--seed", "1", "--bw", "--frames", "3", "--z-step", "0.5",
+                         "--size", "40x40", "--out", str(tmp_path / "z.png"))
+    assert code == 0
+    frames = [pygame.surfarray.array3d(pygame.image.load(str(tmp_path / f"z-{k:04d}.png"))) for k in range(3)]
+    assert not np.array_equal(frames[0], frames[1]) and not np.array_equal(frames[1], frames[2])
+    assert np.array_equal(frames[0][..., 0], frames[0][..., 2])  # grey
+    assert not (tmp_path / "z.png").exists()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--size", "0x10"], "--size must be from 1x1"),
+    (["--size", "big"], "--size must look like"),
+    (["--activation", "sin,wobble"], "unknown CPPN activation 'wobble'"),
+    (["--beta", "-1"], "expected a positive number"),
+    (["--out", "/no/such/folder/a.png"], "no folder"),
+    (["--out", "picture.jpg"], "ending in .png"),
+])
+def test_skins_render_refuses_bad_flags_in_one_line(tmp_path, capsys, flags, message):
+    argv = ["skins", "render", "--size", "10x10", "--out", str(tmp_path / "a.png"), *flags]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())
+
+
+def test_bench_cppn_reports_its_keys(capsys):
+    code, stdout, _ = run_cli(capsys, "bench", "cppn", "--size", "96", "--seconds", "0.05", "--json")
+    assert code == 0
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["hidden_nodes"] >= 20 and result["identical_to_numpy"]
+    assert result["cpu_1080_ms"] > 0 and result["numpy_1080_ms"] > 0
+    assert result["neat_python_1080_ms"] is None or result["neat_python_1080_ms"] > 0

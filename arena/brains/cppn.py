@@ -15,7 +15,7 @@ y likewise, downwards; the pixel centres are sampled, so a picture looks the sam
 import numpy as np
 from numba import njit, prange
 
-from arena.brains.activations import activate_numpy, activate_row
+from arena.brains.activations import CPPN_CODES, NAMES, activate_numpy, activate_row
 from arena.brains.mlp import MLPSpec
 from arena.brains.netbatch import KIND_GRAPH, NetBatch, compile_mlp_graph
 from arena.core.errors import UsageError
@@ -23,19 +23,26 @@ from arena.core.errors import UsageError
 N_INPUTS = 5  # x, y, r, z, bias
 PIXEL_BLOCK = 256  # pixels a block: the innermost, vectorised axis
 MAX_PIXELS = 10000 * 10000
+CPPN_ACTIVATIONS = tuple(NAMES[code] for code in CPPN_CODES)
 
 
 def random_cppn(seed: int, width: int = 16, depth: int = 3, beta: float = 1.0, grey: bool = False,
                 activation: str = "tanh") -> NetBatch:
-    """Seed 004's random CPPN: `depth` dense hidden layers of `width` units (`activation`), a
-    sigmoid output layer (RGBA, or one grey channel), weights drawn from N(0, beta / N_in) (a
-    variance: N_in inputs a unit), biases 0. The same arguments always give the same picture."""
+    """Seed 004's random CPPN: `depth` dense hidden layers of `width` units, a sigmoid output
+    layer (RGBA, or one grey channel), weights drawn from N(0, beta / N_in) (a variance: N_in
+    inputs a unit), biases 0. `activation` names the hidden layers' activation, or several
+    separated by commas, taken in turn layer by layer ("sin,gauss"). The same arguments always
+    give the same picture."""
     if not (1 <= width <= 256 and 0 <= depth <= 16):
         raise UsageError(f"a random CPPN needs a width from 1 to 256 and a depth from 0 to 16, got {width}x{depth}")
     if not (0 < beta < 1e6):
         raise UsageError(f"beta must be positive, got {beta}")
+    names = activation.split(",")
+    unknown = [name for name in names if name not in CPPN_ACTIVATIONS]
+    if unknown:
+        raise UsageError(f"unknown CPPN activation {unknown[0]!r} (known: {', '.join(CPPN_ACTIVATIONS)})")
     layers = (N_INPUTS,) + (width,) * depth + (1 if grey else 4,)
-    spec = MLPSpec(layers, (activation,) * depth + ("sigmoid",))
+    spec = MLPSpec(layers, tuple(names[k % len(names)] for k in range(depth)) + ("sigmoid",))
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 4]))
     parts = []
     for n_in, n_out in zip(layers[:-1], layers[1:]):
