@@ -5,7 +5,6 @@ Outside CI these tests skip when there is neither a display nor Xvfb; in CI they
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,37 +19,6 @@ from arena.arenas import get_arena
 from arena.core.errors import UsageError
 from arena.session import TrainConfig, TrainSession
 from arena.ui.live import SPEEDS, LiveRun
-from tests.conftest import IN_CI
-
-
-@pytest.fixture(scope="module")
-def display():
-    """A DISPLAY to draw on: the one given, or a private Xvfb started for these tests."""
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
-        return
-    if shutil.which("Xvfb") is None:
-        if IN_CI:
-            pytest.fail("CI must run the window tests: Xvfb is missing (.ci/run installs it)")
-        pytest.skip("no display and no Xvfb to start one")
-    for number in range(91, 120):
-        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
-            break
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("Xvfb did not start")
-        time.sleep(0.05)
-    os.environ["DISPLAY"] = f":{number}"
-    try:
-        yield os.environ["DISPLAY"]
-    finally:
-        del os.environ["DISPLAY"]
-        server.terminate()
-        server.wait(10)
 
 
 def play_args(**given):
