@@ -5,7 +5,7 @@ import json
 import sys
 import time
 
-from arena.core.cli import OneLineParser, run_guarded
+from arena.core.cli import OneLineParser, parse_size, run_guarded
 from arena.core.errors import UsageError
 from arena.evaluate import BACKENDS
 
@@ -510,7 +510,7 @@ def cmd_skins(args) -> int:
 
     from arena.brains.cppn import hidden_nodes, random_cppn, render
 
-    size = _picture_size(args.size)
+    size = parse_size(args.size, example="1080x1080")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise UsageError(f"--out {out}: a picture is a PNG; give a file name ending in .png")
@@ -537,18 +537,6 @@ def cmd_skins(args) -> int:
         print(f"painted {len(paths)} picture{'s' if len(paths) > 1 else ''} of {size[0]}x{size[1]} "
               f"({summary['hidden_nodes']} hidden nodes): {paths[0]}{' ...' if len(paths) > 1 else ''}")
     return 0
-
-
-def _picture_size(text: str) -> tuple:
-    from arena.brains.cppn import MAX_PIXELS
-
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size must look like 1080x1080, got {text!r}") from None
-    if not (1 <= w <= 10000 and 1 <= h <= 10000 and w * h <= MAX_PIXELS):
-        raise UsageError(f"--size must be from 1x1 to 10000x10000, got {text!r}")
-    return w, h
 
 
 def cmd_runs(args) -> int:

@@ -29,3 +29,16 @@ def run_guarded(command, prog: str) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+
+
+def parse_size(text: str, smallest=(1, 1), largest=(10000, 10000), example: str = "1280x800") -> tuple:
+    """(width, height) from a --size flag 'WxH', within `smallest` and `largest`; UsageError otherwise."""
+    from arena.core.errors import UsageError
+
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like {example}, got {text!r}") from None
+    if not (smallest[0] <= w <= largest[0] and smallest[1] <= h <= largest[1]):
+        raise UsageError(f"--size must be from {smallest[0]}x{smallest[1]} to {largest[0]}x{largest[1]}, got {text!r}")
+    return w, h

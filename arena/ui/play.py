@@ -11,6 +11,7 @@ import numpy as np
 
 from arena.arenas.base import SCRIPTED
 from arena.brains.netbatch import forward
+from arena.core.cli import parse_size
 from arena.core.errors import ArenaError, BrainError, UsageError
 from arena.core.fileio import read_json
 from arena.evaluate import backend_from_args
@@ -139,13 +140,7 @@ def warm_the_rest(live):
 
 
 def _size(text):
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size must look like 1280x800, got {text!r}") from None
-    if not (320 <= w <= 10000 and 240 <= h <= 10000):
-        raise UsageError(f"--size must be from 320x240 to 10000x10000, got {text!r}")
-    return w, h
+    return parse_size(text, (320, 240), example="1280x800")
 
 
 def run_play(args) -> int:

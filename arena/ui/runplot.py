@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pygame
 
-from arena.core.errors import RunError, UsageError
+from arena.core.cli import parse_size
+from arena.core.errors import RunError
 from arena.persist.runinfo import RunInfo
 from arena.ui.chart import AXIS, BEST, MEAN, draw_series, draw_stacked_areas, species_table
 from arena.ui.draw import species_colours
@@ -29,14 +30,7 @@ TICKS = 6  # at most about this many ticks an axis
 
 def plot_size(text: str) -> tuple:
     """(width, height) pixels from 'WxH'."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size must look like 1200x800, got {text!r}") from None
-    if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
-        raise UsageError(f"--size must be from {MIN_SIZE[0]}x{MIN_SIZE[1]} to {MAX_SIZE[0]}x{MAX_SIZE[1]}, "
-                         f"got {text!r}")
-    return w, h
+    return parse_size(text, MIN_SIZE, MAX_SIZE, example="1200x800")
 
 
 def save_run_plot(run: RunInfo, out, size: tuple) -> None:
