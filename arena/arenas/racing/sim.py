@@ -20,7 +20,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
-from arena.arenas.clearance import grid_value
+from arena.arenas.clearance import grid_value, march_rays, start_rays
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import (
     ALIVE, ALONG, BEST, FINISHED, FITNESS, HEADING, LAST_CHECKPOINT_TICK, NEXT_CHECKPOINT,
@@ -89,11 +89,6 @@ def sense(lv, real, pose, n, obs, rays, work):
     independent, branch-free lookups that the CPU overlaps, and finished rays cost nothing.
     """
     grid, nx, gx_max, gy_max, ox, oy, inv_cell = lv[0], lv[1], lv[2], lv[3], lv[4], lv[5], lv[6]
-    gx = rays[0]
-    gy = rays[1]
-    step_x = rays[2]
-    step_y = rays[3]
-    t = rays[4]
     e = 0
     m = 0
     for b in range(n):
@@ -102,38 +97,9 @@ def sense(lv, real, pose, n, obs, rays, work):
         ch = pose[b, POSE_COS]
         sh = pose[b, POSE_SIN]
         d = pose[b, POSE_CLEARANCE]
-        go = d >= EPSILON
-        step = d if go else 0.0
-        keep = go and step < RANGE
-        for k in range(N_RAYS):
-            sx = (ch * RAY_COS[k] - sh * RAY_SIN[k]) * inv_cell
-            sy = (sh * RAY_COS[k] + ch * RAY_SIN[k]) * inv_cell
-            gx[e] = x0 + step * sx
-            gy[e] = y0 + step * sy
-            step_x[e] = sx
-            step_y[e] = sy
-            t[e] = step
-            work[m] = e
-            m += keep
-            e += 1
-    for _ in range(MARCH_STEPS - 1):
-        if m == 0:
-            break
-        kept = 0
-        for w in range(m):
-            e = work[w]
-            px = gx[e]
-            py = gy[e]
-            d = grid_value(grid, nx, gx_max, gy_max, px, py)
-            go = d >= EPSILON
-            step = d if go else 0.0
-            te = t[e] + step
-            t[e] = te
-            gx[e] = px + step * step_x[e]
-            gy[e] = py + step * step_y[e]
-            work[kept] = e
-            kept += go and te < RANGE
-        m = kept
+        m, e = start_rays(x0, y0, ch, sh, d, RAY_COS, RAY_SIN, inv_cell, EPSILON, RANGE, rays, work, m, e)
+    march_rays(grid, nx, gx_max, gy_max, rays, work, m, MARCH_STEPS, EPSILON, RANGE)
+    t = rays[4]
     for b in range(n):
         for k in range(N_RAYS):
             obs[k, b] = np.float32(min(t[b * N_RAYS + k], RANGE) * (1.0 / RANGE))
