@@ -258,6 +258,7 @@ def cmd_train(args) -> int:
         progress = ProgressBar(tqdm, config.generations, session.generation, session.evaluations)
         session.reporters = [folder, progress]
         session.critical = stop.critical
+        session.started = time.perf_counter() - folder.wall_before  # wall_s goes on across sessions
         started = time.perf_counter()
         with stop:
             session.run()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from arena.core.errors import RunError
 from arena.core.fileio import read_json, read_text
-from arena.persist.runs import CHECKPOINT_NAME, checkpoints_of
+from arena.persist.runs import CHECKPOINT_NAME, checkpoints_of, wall_time
 
 BRAIN_SUFFIX = ".brain.json"
 # config.json fields a summary shows: name -> (type, what the message says is expected)
@@ -134,16 +134,6 @@ def _is_count(value) -> bool:
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def wall_time(history: list) -> float:
-    """Seconds the run has trained. `wall_s` counts from the start of each session, so a resumed run
-    restarts it: the total adds up the last value before every restart."""
-    total = 0.0
-    for row, following in zip(history, history[1:] + [None]):
-        if following is None or following["wall_s"] < row["wall_s"]:
-            total += row["wall_s"]
-    return total
 
 
 def _best(rows: list) -> tuple:

@@ -2,6 +2,7 @@
 `checkpoints/gen-NNNNNN.json` (the whole state after NNNNNN generations)."""
 
 import json
+import math
 import os
 import re
 import sys
@@ -61,6 +62,20 @@ def resume_session(run_dir, generations=None, warn=None):
     raise first_error
 
 
+def wall_time(history: list) -> float:
+    """Seconds a run has trained, from its metrics lines. A resumed session's clock goes on from
+    the lines it kept, so `wall_s` only grows; runs written before that restarted it with every
+    session, so the total adds up the last value before every restart. Lines without a usable
+    `wall_s` are passed over."""
+    walls = [row["wall_s"] for row in history if isinstance(row, dict) and _is_seconds(row.get("wall_s"))]
+    return float(sum(wall for wall, following in zip(walls, walls[1:] + [None])
+                     if following is None or following < wall))
+
+
+def _is_seconds(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
 class RunFolder:
     """A run's folder; a reporter of the training session (see `arena.session`).
 
@@ -81,6 +96,7 @@ class RunFolder:
         self._last_checkpoint = resume_generation
         self._writer = BackgroundWriter()
         self._checkpoint_job = None  # the future of the checkpoint being written
+        self.wall_before = 0.0  # seconds trained before this session (a resumed run's clock goes on from there)
         if resume_generation is not None:
             self._remove_temporaries()
             self._truncate_metrics(resume_generation)
@@ -116,13 +132,16 @@ class RunFolder:
         path = self.path / "metrics.jsonl"
         if not path.exists():
             return
-        kept = []
+        kept, rows = [], []
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                if json.loads(line)["generation"] < generation:
+                row = json.loads(line)
+                if row["generation"] < generation:
                     kept.append(line)
+                    rows.append(row)
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line from a crash
+        self.wall_before = wall_time(rows)
         try:
             atomic_write_text(path, "".join(line + "\n" for line in kept))
         except OSError as exc:
