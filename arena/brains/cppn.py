@@ -21,6 +21,7 @@ from arena.brains.netbatch import KIND_GRAPH, NetBatch, compile_mlp_graph
 from arena.core.errors import UsageError
 
 N_INPUTS = 5  # x, y, r, z, bias
+CPPN_OUTPUTS = (4, 1)  # RGBA, or one grey channel
 PIXEL_BLOCK = 256  # pixels a block: the innermost, vectorised axis
 MAX_PIXELS = 10000 * 10000
 CPPN_ACTIVATIONS = tuple(NAMES[code] for code in CPPN_CODES)
@@ -56,7 +57,7 @@ def hidden_nodes(net: NetBatch) -> int:
 
 
 def _check(net: NetBatch, width: int, height: int) -> None:
-    if net.kind != KIND_GRAPH or net.size != 1 or net.n_inputs != N_INPUTS or net.n_outputs not in (1, 4):
+    if net.kind != KIND_GRAPH or net.size != 1 or net.n_inputs != N_INPUTS or net.n_outputs not in CPPN_OUTPUTS:
         raise ValueError("a CPPN is one graph network of 5 inputs (x, y, r, z, bias) and 4 or 1 outputs")
     if net.recurrent:
         raise ValueError("a CPPN has no recurrent connections")

@@ -15,6 +15,7 @@ STREAM_INIT = 4
 STREAM_ROLE = 5  # the strategy seed of a co-evolving population other than the first
 STREAM_OPPONENTS = 6  # co-evolution: drawing opponents from the hall of fame
 STREAM_SCRIPTED = 7  # seeds of the games against scripted opponents (never used in training)
+STREAM_SKIN = 8  # CPPN skins: their initial genomes and their mutations (never touch the brains)
 
 
 def seed_sequence(seed: int, *path: int) -> np.random.SeedSequence:

@@ -20,6 +20,11 @@ or a NEAT network (`arena.brains.neat.genome`)::
      "connections": [{"innovation": 0, "source": 0, "target": 7, "weight": 1.25,
                       "enabled": true}, ...]}
 
+An optional "skin" holds the agent's CPPN skin (`skin_to_data`): NEAT genes with CPPN
+activations, inputs x, y, r, z, bias (ids 0 to 4), outputs RGBA (ids 5 to 8)::
+
+    "skin": {"type": "cppn", "inputs": 5, "outputs": 4, "nodes": [...], "connections": [...]}
+
 NEAT node ids: the inputs are 0 .. inputs - 1 and have no node genes; every output
 (inputs .. inputs + outputs - 1) has one; hidden nodes have larger ids, below 2**31. A
 connection goes from an input or a node to a node, at most one per (source, target) pair,
@@ -40,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from arena.brains.activations import CODES, NAMES
+from arena.brains.cppn import CPPN_ACTIVATIONS, CPPN_OUTPUTS, N_INPUTS as CPPN_INPUTS
 from arena.brains.mlp import MLPSpec
 from arena.brains.neat.compile import compile_neat
 from arena.brains.neat.genome import NeatGenomes, concatenate, empty
@@ -99,6 +105,7 @@ class Brain:
     network: "MLPSpec | NeatSpec"
     genome: "np.ndarray | NeatGenomes"
     provenance: dict
+    skin: "NeatGenomes | None" = None  # the agent's CPPN skin (one genome, see `skin_from_data`)
 
 
 def brain_from_genome(arena_spec, role_name: str, mlp_spec: MLPSpec, genome, provenance=None) -> Brain:
@@ -176,6 +183,7 @@ def to_data(brain: Brain) -> dict:
         "action": list(brain.action),
         "network": _network_data(brain),
         "provenance": _json_value(brain.provenance, "provenance"),
+        **({"skin": skin_to_data(brain.skin, 0)} if brain.skin is not None else {}),
     }
 
 
@@ -222,7 +230,9 @@ def from_data(data, source: str) -> Brain:
     provenance = data.get("provenance", {})
     if not isinstance(provenance, dict):
         raise _wrong(source, "provenance", provenance, "an object")
-    return Brain(arena, role, spec_version, observation, action, network, genome, dict(provenance))
+    skin = data.get("skin")
+    skin = None if skin is None else skin_from_data(skin, source, "skin")
+    return Brain(arena, role, spec_version, observation, action, network, genome, dict(provenance), skin)
 
 
 def save_brain(brain: Brain, path, overwrite: bool = True) -> None:
@@ -415,21 +425,22 @@ def _neat_network(source: str, value: dict, observation: tuple, action: tuple):
     return spec, _neat_genes(source, value.get("nodes", _MISSING), value.get("connections", _MISSING), spec)
 
 
-def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
-    """One read-only NeatGenomes from the 'nodes' and 'connections' lists, checked and sorted."""
+def _neat_genes(source: str, nodes, connections, spec: NeatSpec, where: str = "network") -> NeatGenomes:
+    """One read-only NeatGenomes from the 'nodes' and 'connections' lists of the object at field
+    `where`, checked and sorted."""
     n_in, n_out = spec.n_inputs, spec.n_outputs
     for key, genes, what in (("nodes", nodes, "node"), ("connections", connections, "connection")):
         if not isinstance(genes, list):
-            raise _wrong(source, f"network.{key}", genes, f"a list of {what} objects")
+            raise _wrong(source, f"{where}.{key}", genes, f"a list of {what} objects")
         if len(genes) > MAX_NEAT_GENES:
             raise BrainError(
-                f"{source}: field 'network.{key}' has {len(genes)} {what}s, at most {MAX_NEAT_GENES} are allowed"
+                f"{source}: field '{where}.{key}' has {len(genes)} {what}s, at most {MAX_NEAT_GENES} are allowed"
             )
 
     node_at = {}  # node id -> its index in the file
     node_rows = []  # (id, activation code, bias)
     for index, gene in enumerate(nodes):
-        field = f"network.nodes[{index}]"
+        field = f"{where}.nodes[{index}]"
         if not isinstance(gene, dict):
             raise _wrong(source, field, gene, "an object")
         ident = gene.get("id", _MISSING)
@@ -437,7 +448,7 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
             inputs = f"{_inputs(n_in)} are the inputs" if n_in > 1 else "0 is the input"
             raise _wrong(source, f"{field}.id", ident, f"a node id from {n_in} to {MAX_ID} ({inputs})")
         if ident in node_at:
-            raise _wrong(source, f"{field}.id", ident, f"a unique node id (network.nodes[{node_at[ident]}] has it too)")
+            raise _wrong(source, f"{field}.id", ident, f"a unique node id ({where}.nodes[{node_at[ident]}] has it too)")
         node_at[ident] = index
         name = gene.get("activation", _MISSING)
         if not isinstance(name, str) or name not in CODES:
@@ -446,7 +457,7 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
     for ident in range(n_in, n_in + n_out):
         if ident not in node_at:
             raise BrainError(
-                f"{source}: field 'network.nodes' has no output node {ident} "
+                f"{source}: field '{where}.nodes' has no output node {ident} "
                 f"(every output, {n_in} to {n_in + n_out - 1}, needs a node)"
             )
 
@@ -454,7 +465,7 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
     pair_at = {}  # (source, target) -> its index in the file
     conn_rows = []  # (innovation, source, target, weight, enabled)
     for index, gene in enumerate(connections):
-        field = f"network.connections[{index}]"
+        field = f"{where}.connections[{index}]"
         if not isinstance(gene, dict):
             raise _wrong(source, field, gene, "an object")
         innovation = gene.get("innovation", _MISSING)
@@ -462,7 +473,7 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
             raise _wrong(source, f"{field}.innovation", innovation, f"an integer from 0 to {MAX_ID}")
         if innovation in innovation_at:
             raise _wrong(source, f"{field}.innovation", innovation,
-                         f"a unique innovation number (network.connections[{innovation_at[innovation]}] has it too)")
+                         f"a unique innovation number ({where}.connections[{innovation_at[innovation]}] has it too)")
         innovation_at[innovation] = index
         start = gene.get("source", _MISSING)
         if not _is_int(start) or not (0 <= start < n_in or start in node_at):
@@ -480,7 +491,7 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
         if (start, end) in pair_at:
             raise BrainError(
                 f"{source}: field {field!r} connects {start} to {end}, "
-                f"as network.connections[{pair_at[start, end]}] does already"
+                f"as {where}.connections[{pair_at[start, end]}] does already"
             )
         pair_at[start, end] = index
         weight = _float32(source, f"{field}.weight", gene.get("weight", _MISSING))
@@ -499,8 +510,8 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
             shown = cycle if len(cycle) <= 6 else cycle[:5] + ["..."]
             path = " -> ".join(str(ident) for ident in shown + [cycle[0]])
             raise BrainError(
-                f"{source}: field 'network.connections' has a cycle through node {cycle[0]} ({path}), "
-                "which only a recurrent network may have (field 'network.recurrent' is false)"
+                f"{source}: field '{where}.connections' has a cycle through node {cycle[0]} ({path}), "
+                f"which only a recurrent network may have (field '{where}.recurrent' is false)"
             )
 
     genomes = empty(n_in, n_out, 1, len(node_rows), len(conn_rows))
@@ -521,6 +532,35 @@ def _neat_genes(source: str, nodes, connections, spec: NeatSpec) -> NeatGenomes:
         genomes.conn_on[0, :c] = enabled
     for array in genomes.arrays():
         array.flags.writeable = False
+    return genomes
+
+
+def skin_to_data(genomes: NeatGenomes, index: int) -> dict:
+    """CPPN genome `index` of `genomes` as the JSON object a brain's "skin" (or a skin file's
+    "cppn") holds: NEAT genes, with inputs x, y, r, z, bias and outputs RGBA (or one grey)."""
+    return {"type": "cppn", "inputs": genomes.n_inputs, "outputs": genomes.n_outputs, **genomes.genome_dict(index)}
+
+
+def skin_from_data(value, source: str, where: str) -> NeatGenomes:
+    """One read-only CPPN genome from the object at field `where` (see `skin_to_data`): CPPN
+    activations only, no cycles; `BrainError` starting with `source` if anything is wrong."""
+    if not isinstance(value, dict):
+        raise _wrong(source, where, value, "an object")
+    if value.get("type", _MISSING) != "cppn":
+        raise _wrong(source, f"{where}.type", value.get("type", _MISSING), "'cppn'")
+    if value.get("inputs", _MISSING) != CPPN_INPUTS or isinstance(value.get("inputs"), bool):
+        raise _wrong(source, f"{where}.inputs", value.get("inputs", _MISSING), f"{CPPN_INPUTS} (x, y, r, z, bias)")
+    outputs = value.get("outputs", _MISSING)
+    if not _is_int(outputs) or outputs not in CPPN_OUTPUTS:
+        raise _wrong(source, f"{where}.outputs", outputs, "4 (RGBA) or 1 (grey)")
+    genomes = _neat_genes(source, value.get("nodes", _MISSING), value.get("connections", _MISSING),
+                          NeatSpec(CPPN_INPUTS, outputs), where)
+    allowed = {CODES[name] for name in CPPN_ACTIVATIONS}
+    for k in range(int(genomes.n_nodes[0])):
+        if int(genomes.node_act[0, k]) not in allowed:
+            raise BrainError(f"{source}: field '{where}.nodes' gives node {int(genomes.node_id[0, k])} the activation "
+                             f"{NAMES[int(genomes.node_act[0, k])]!r}, which is not a CPPN one "
+                             f"({', '.join(CPPN_ACTIVATIONS)})")
     return genomes
 
 
