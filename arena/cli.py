@@ -91,6 +91,8 @@ def build_parser() -> OneLineParser:
     play.add_argument("--no-autosave", action="store_true", help="do not save the evolutionary state on quitting")
     play.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
     play.add_argument("--max-fps", type=_non_negative_int, default=120, help="frame-rate cap (default 120; 0: none)")
+    play.add_argument("--no-gl", action="store_true",
+                      help="draw without OpenGL (no overlay: the network view needs it)")
     play.add_argument("--frames", type=_positive_int, help="quit after this many frames")
     play.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
     play.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")

@@ -24,7 +24,7 @@ from arena.ui.live import SPEEDS, LiveRun
 def play_args(**given):
     args = dict(arena="racing", level=None, brain=None, population=24, seed=3, load=None, human=False,
                 speed="1x", save_dir="saves", size="960x640", max_fps=0, frames=None, screenshot=None, json=False,
-                no_autosave=False)
+                no_autosave=False, no_gl=False)
     args.update(given)
     return SimpleNamespace(**args)
 
@@ -40,7 +40,7 @@ def window(display, tmp_path):
 
     def open_window(**given):
         args = play_args(save_dir=str(tmp_path / "saves"), **given)
-        app = App((960, 640), max_fps=0)
+        app = App((960, 640), max_fps=0, gl=not args.no_gl)
         live = build_live(args)
         app.view = SandboxView(live, app.screen.get_size(), tmp_path / "saves",
                                TrainSession.from_checkpoint if live.session else None)

@@ -55,10 +55,26 @@ def _open_display():
 
 
 class App:
-    def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS):
+    """`screen` is what views draw on: the display itself, or with OpenGL (`gl=True`, where it
+    starts) an offscreen Surface the window shows with the views' overlays drawn on top. Where
+    OpenGL does not start, `gl_notice` says so in one line and the window runs without overlays."""
+
+    def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS, gl=False):
         _open_display()
         pygame.font.init()
-        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        self.gl = None
+        self.gl_notice = None
+        if gl:
+            from arena.ui.gl.window import GLUnavailable, GLWindow
+
+            try:
+                self.gl = GLWindow(size)
+            except GLUnavailable as exc:
+                self.gl_notice = f"the OpenGL overlay is off: {exc}"
+        if self.gl is not None:
+            self.screen = self.gl.scene
+        else:
+            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         pygame.display.set_caption(title)
         self.clock = pygame.time.Clock()
         self.max_fps = max_fps
@@ -95,7 +111,7 @@ class App:
             line = self.font.render(message + "." * (dots % 4), True, (220, 220, 225))
             w, h = self.screen.get_size()
             self.screen.blit(line, ((w - line.get_width()) // 2, h // 2))
-            pygame.display.flip()
+            self.present()
             dots += 1
             worker.join(0.25)
         if "error" in result:
@@ -114,16 +130,30 @@ class App:
             if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q):
                 self.running = False
             else:
+                if event.type == pygame.WINDOWSIZECHANGED and self.gl is not None:
+                    self.gl.resize((event.x, event.y))
+                    self.screen = self.gl.scene
                 self.view.handle(event)
         budget = max(0.002, FRAME_AT_MAX_SPEED - self._draw_seconds)
         self.view.update(min(frame_seconds, 0.25), budget)
         t0 = time.perf_counter()
         self.view.draw(self.screen)
-        pygame.display.flip()
+        self.present()
         self._draw_seconds = 0.8 * self._draw_seconds + 0.2 * (time.perf_counter() - t0)
         self.frames += 1
         if self.max_fps:
             self.clock.tick(self.max_fps)
+
+    def _overlays(self) -> list:
+        overlays = getattr(self.view, "overlays", None)
+        return overlays() if overlays is not None else []
+
+    def present(self) -> None:
+        """Show what was drawn on `screen` (and, with OpenGL, the view's overlays)."""
+        if self.gl is not None:
+            self.gl.present(self._overlays())
+        else:
+            pygame.display.flip()
 
     def run(self, frames=None) -> int:
         """Loop until the window closes, Q, Ctrl-C, or `frames` frames; 0, or 130 after Ctrl-C."""
@@ -149,7 +179,8 @@ class App:
         path = Path(path)
         temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
         try:
-            pygame.image.save(self.screen, str(temporary))
+            frame = self.gl.read_frame(self._overlays()) if self.gl is not None else self.screen
+            pygame.image.save(frame, str(temporary))
             os.link(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)

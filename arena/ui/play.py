@@ -146,15 +146,17 @@ def _size(text):
 def run_play(args) -> int:
     import pygame
 
-    from arena.ui.app import App
+    from arena.ui.app import HEADLESS_DRIVERS, App
     from arena.ui.sandbox import SandboxView
 
     check_args(args)
     try:
-        app = App(_size(args.size), max_fps=args.max_fps)
+        app = App(_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
     except pygame.error as exc:
         raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
                          f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
+    if app.gl_notice and pygame.display.get_driver() not in HEADLESS_DRIVERS:
+        print(f"arena play: {app.gl_notice}", file=sys.stderr)
     try:
         live = app.wait_for(lambda: build_live(args), "warming up (numba compiles once, then caches)")
         if live is None:
