@@ -52,3 +52,18 @@ def display():
         del os.environ["DISPLAY"]
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def gl_context(display):
+    """A current OpenGL context: a small hidden pygame OPENGL window on the test display."""
+    import pygame
+
+    pygame.display.init()
+    try:
+        pygame.display.set_mode((64, 64), pygame.OPENGL | pygame.HIDDEN)
+    except pygame.error as exc:
+        pygame.display.quit()
+        pytest.fail(f"no OpenGL on the test display: {exc}")
+    yield
+    pygame.display.quit()

@@ -43,7 +43,7 @@ def window(display, tmp_path):
         app = App((960, 640), max_fps=0, gl=not args.no_gl)
         live = build_live(args)
         app.view = SandboxView(live, app.screen.get_size(), tmp_path / "saves",
-                               TrainSession.from_checkpoint if live.session else None)
+                               TrainSession.from_checkpoint if live.session else None, overlay_off=app.gl_off)
         opened.append((app, live))
         return app, app.view, live
 
@@ -564,3 +564,50 @@ def test_a_loaded_ghost_brain_hunts_the_greedy_pacman_and_cannot_be_played_by_ha
     assert info["inputs"][:4].tolist() == [1, 0, 0, 0] and info["outputs"].shape == (4,)
     with pytest.raises(UsageError, match="plays 4"):
         build_live(play_args(arena=None, load=str(path), human=True, population=None, seed=None))
+
+
+def test_the_network_view_shows_every_node_of_the_agents_neat_genome(window, tmp_path, monkeypatch):
+    """V shows the inspected agent's network in the OpenGL overlay: the screenshot has one node disc
+    (filled magenta here, a colour nothing else uses) for every node of its compiled genome."""
+    import pygame
+
+    from arena.brains.neat.compile import compile_neat
+    from arena.ui import netview
+    from test_netview import MAGENTA, count_blobs
+
+    monkeypatch.setattr(netview, "node_fills", lambda values: np.tile(np.array(MAGENTA, np.float32), (len(values), 1)))
+    app, view, live = window(brain="neat", population=30)
+    assert app.gl is not None and view.overlay_off is None
+    for _ in range(30):  # until NEAT has grown a hidden node somewhere
+        genomes = live.session.state.genomes
+        sizes = [compile_neat(genomes.take(g)).node_offset[1] for g in range(genomes.size)]
+        if max(sizes) > genomes.n_inputs + genomes.n_outputs:
+            break
+        live.next_generation()
+    row = int(np.argmax(sizes))
+    assert sizes[row] > genomes.n_inputs + genomes.n_outputs, "no hidden node evolved"
+    post_key(pygame.K_v)
+    frames(app, 2)
+    view.selected = row
+    live.paused = True
+    frames(app, 2)
+    shown_row, picture = view.network_shown()
+    assert shown_row == row and len(picture.centres) == sizes[row]
+    shot = tmp_path / "network.png"
+    app.screenshot(shot)
+    image = pygame.surfarray.array3d(pygame.image.load(str(shot))).transpose(1, 0, 2)
+    x, y, w, h = (int(v) for v in picture.panel)
+    assert count_blobs((image[y:y + h, x:x + w] == (255, 0, 255)).all(axis=-1)) == sizes[row]
+    post_key(pygame.K_v)  # and off again: the scene is all there is
+    frames(app, 1)
+    assert view.overlays() == []
+
+
+def test_without_the_overlay_the_network_key_says_why(window):
+    import pygame
+
+    app, view, live = window(no_gl=True)
+    assert app.gl is None and view.overlay_off == "--no-gl"
+    post_key(pygame.K_v)
+    frames(app, 1)
+    assert not view.show_network and "--no-gl" in view.messages.items[-1][1]

@@ -63,14 +63,15 @@ class App:
         _open_display()
         pygame.font.init()
         self.gl = None
-        self.gl_notice = None
+        self.gl_off = "--no-gl" if not gl else None  # why there is no OpenGL overlay
         if gl:
             from arena.ui.gl.window import GLUnavailable, GLWindow
 
             try:
                 self.gl = GLWindow(size)
             except GLUnavailable as exc:
-                self.gl_notice = f"the OpenGL overlay is off: {exc}"
+                self.gl_off = str(exc)
+        self.gl_notice = f"the OpenGL overlay is off: {self.gl_off}" if gl and self.gl is None else None
         if self.gl is not None:
             self.screen = self.gl.scene
         else:

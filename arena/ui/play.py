@@ -163,7 +163,7 @@ def run_play(args) -> int:
             return 0
         try:
             load = _session_loader(live)
-            app.view = SandboxView(live, app.screen.get_size(), Path(args.save_dir), load)
+            app.view = SandboxView(live, app.screen.get_size(), Path(args.save_dir), load, overlay_off=app.gl_off)
             warm_the_rest(live)
             if args.speed != "1x":
                 live.set_speed(args.speed)

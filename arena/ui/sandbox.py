@@ -18,6 +18,7 @@ PICK_PIXELS = 16  # a click selects the nearest agent within this distance
 DRAG_PIXELS = 4  # a press that moves further than this pans instead of selecting
 RATE_SECONDS = 5.0  # generations/s in the HUD is over this many recent seconds
 CHART_SIZE = (420, 170)
+NETWORK_SIZE = (420, 360)  # the network view's panel, below the chart
 INSPECTOR_WIDTH = 300
 SPEED_KEYS = {pygame.K_1: "1x", pygame.K_2: "2x", pygame.K_3: "4x", pygame.K_4: "16x", pygame.K_5: "max",
               pygame.K_6: "turbo"}
@@ -31,8 +32,10 @@ def renderer_for(arena, level):
 class SandboxView:
     """Draws a `LiveRun` and turns keys and mouse into commands on it."""
 
-    def __init__(self, live, size, save_dir: Path, load_checkpoint=None):
+    def __init__(self, live, size, save_dir: Path, load_checkpoint=None, overlay_off=None):
         self.live = live
+        # None when the OpenGL overlay is on; else why it is off (the network view needs it)
+        self.overlay_off = overlay_off
         self.save_dir = Path(save_dir)
         self.load_checkpoint = load_checkpoint  # path -> session; None where loading is not offered
         self.text = Text(15)
@@ -46,6 +49,8 @@ class SandboxView:
         self.show_trails = self.renderer.trails
         self.show_chart = True
         self.show_help = False
+        self.show_network = False
+        self.network_view = None  # NetworkView of the role on screen, made when first shown
         self.held = set()  # keys held down, from the events (posted events count too)
         self.dragging = False
         self._press_at = (0, 0)
@@ -116,8 +121,53 @@ class SandboxView:
             self.show_trails = not self.show_trails
         elif key == pygame.K_g:
             self.show_chart = not self.show_chart
+        elif key == pygame.K_v:
+            self.toggle_network()
         elif key == pygame.K_b:
             self.save_champion()
+
+    def toggle_network(self):
+        if self.overlay_off is not None:
+            self.messages.add(f"the network view needs the OpenGL overlay, which is off ({self.overlay_off})", NEGATIVE)
+            return
+        self.show_network = not self.show_network
+
+    def network_shown(self):
+        """(agent row, NetworkPicture) of the network view: the inspected agent, else the leader;
+        None when the view is off or there is no network agent to show."""
+        live = self.live
+        if not self.show_network or live.turbo or live.run.n == 0:
+            return None
+        row = self.selected if self.selected is not None and self.selected < live.run.n else live.leader()
+        if row < 0:
+            return None
+        role = live.role
+        if self.network_view is None or self.network_view.role is not role:
+            from arena.ui.netview import NetworkView
+
+            self.network_view = NetworkView(role)
+        run = live.run
+        agent = row * role.agents  # in a role of several agents a game (ghosts), the first of the game
+        inputs = live.arena.observe(live.level, run.state)[role.name][agent]
+        w, h = self.camera.size
+        top = 8 + (CHART_SIZE[1] + 8 if self.show_chart else 0)
+        width = min(NETWORK_SIZE[0], w - 16)
+        height = min(NETWORK_SIZE[1], h - top - 8)
+        if width < 120 or height < 80:
+            return None  # a window too small for it
+        rect = (w - width - 8, top, width, height)
+        picture = self.network_view.picture(run.nets[role.name], inputs, run.arrays[role.name][-1], rect, agent)
+        return row, picture
+
+    def overlays(self):
+        """What the OpenGL overlay draws on top of the scene: the network view when it is on."""
+        shown = self.network_shown()
+        if shown is None:
+            return []
+        from arena.ui.gl.netview_gl import paint
+
+        picture = shown[1]
+        return [lambda width, height: paint(picture)]
 
     def set_speed(self, speed):
         try:
@@ -396,6 +446,7 @@ class SandboxView:
             ("C", "colour by species or by fitness"),
             ("T", "trails of the best runs on or off"),
             ("G", "chart on or off"),
+            ("V", "network view of the inspected agent, or of the leader"),
             ("Ctrl+S", f"save the evolutionary state to {self.save_dir}"),
             ("Ctrl+L", "load the latest state saved there"),
             ("B", "save the champion brain there"),
