@@ -570,10 +570,10 @@ def test_the_network_view_shows_every_node_of_the_agents_neat_genome(window, tmp
     """V shows the inspected agent's network in the OpenGL overlay: the screenshot has one node disc
     (filled magenta here, a colour nothing else uses) for every node of its compiled genome."""
     import pygame
+    from test_netview import MAGENTA, count_blobs
 
     from arena.brains.neat.compile import compile_neat
     from arena.ui import netview
-    from test_netview import MAGENTA, count_blobs
 
     monkeypatch.setattr(netview, "node_fills", lambda values: np.tile(np.array(MAGENTA, np.float32), (len(values), 1)))
     app, view, live = window(brain="neat", population=30)

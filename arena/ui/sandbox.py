@@ -7,10 +7,17 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from arena.ui.draw import HIGHLIGHT, HUMAN, SELECTED, ramp, renderer_class, species_colours
 from arena.core.errors import ArenaError
 from arena.ui.camera import Camera
 from arena.ui.chart import Chart
+from arena.ui.draw import (
+    HIGHLIGHT,
+    HUMAN,
+    SELECTED,
+    ramp,
+    renderer_class,
+    species_colours,
+)
 from arena.ui.live import SPEEDS
 from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop, draw_bars
 
