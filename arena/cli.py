@@ -141,25 +141,50 @@ def build_parser() -> OneLineParser:
     bench.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     bench.set_defaults(handler=cmd_bench)
 
-    skins = commands.add_parser("skins", help="CPPN pictures: paint seed 004's random CPPNs to PNG files")
+    skins = commands.add_parser("skins", help="CPPN pictures: evolve them by choosing (the skin lab), or paint one",
+                                description="CPPN pictures. Without a subcommand, 'arena skins' opens the skin lab.")
     skin_commands = skins.add_subparsers(dest="skins_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
     skin_commands.required = True
-    paint = skin_commands.add_parser("render", help="paint a random CPPN (or a sequence of z slices) to PNG")
-    paint.add_argument("--seed", type=_seed, default=0, help="the CPPN's weights (default 0): a seed is a picture")
-    paint.add_argument("--beta", type=_positive_float, default=16.0,
+    lab = skin_commands.add_parser("lab", help="(the default) seed 000's skin lab: evolve CPPN pictures by choosing "
+                                               "the ones you like, in order")
+    lab.add_argument("--seed", type=_seed, help="random seed of the first generation (default 0)")
+    lab.add_argument("--population", type=_positive_int, help="pictures a generation, 2 to 400 (default 100)")
+    lab.add_argument("--load", metavar="FILE.skinlab.json", help="go on from a saved skin lab (Ctrl+S saves one)")
+    lab.add_argument("--save-dir", default="skins",
+                     help="where Ctrl+S and quitting save, Ctrl+L loads, and E and A export (default skins)")
+    lab.add_argument("--export-size", default="1080x1080", metavar="WxH",
+                     help="size of the PNG that E exports, e.g. 3840x2160 (default 1080x1080)")
+    lab.add_argument("--animation-size", default="480x480", metavar="WxH",
+                     help="size of the frames that A animates (default 480x480)")
+    lab.add_argument("--animation-frames", type=_positive_int, default=48,
+                     help="frames that A animates, z = 0, 0.02, ... (default 48)")
+    lab.add_argument("--no-autosave", action="store_true", help="do not save the lab on quitting")
+    lab.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
+    lab.add_argument("--max-fps", type=_non_negative_int, default=60, help="frame-rate cap (default 60; 0: none)")
+    lab.add_argument("--frames", type=_positive_int, help="quit after this many frames")
+    lab.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
+    lab.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")
+    lab.set_defaults(handler=cmd_skins)
+    paint = skin_commands.add_parser("render", help="paint a random CPPN, or a saved one (--genome), to PNG or GIF")
+    paint.add_argument("--genome", metavar="FILE",
+                       help="paint this CPPN: a .skin.json (the skin lab's E writes them) or a brain file with a skin")
+    paint.add_argument("--seed", type=_seed, help="the random CPPN's weights (default 0): a seed is a picture")
+    paint.add_argument("--beta", type=_positive_float,
                        help="weight variance scale: weights from N(0, beta / inputs) (default 16; small: soft)")
-    paint.add_argument("--units", type=_positive_int, default=16, help="units a hidden layer (default 16)")
-    paint.add_argument("--depth", type=_non_negative_int, default=3, help="hidden layers (default 3)")
-    paint.add_argument("--activation", default="tanh",
+    paint.add_argument("--units", type=_positive_int, help="units a hidden layer (default 16)")
+    paint.add_argument("--depth", type=_non_negative_int, help="hidden layers (default 3)")
+    paint.add_argument("--activation",
                        help="hidden activation, or several taken layer by layer, e.g. sin,gauss (default tanh; "
                             "known: sin, cos, gauss, tanh, sigmoid, abs, identity, step)")
-    paint.add_argument("--bw", action="store_true", help="black and white: one grey channel")
+    paint.add_argument("--bw", action="store_true", default=None, help="black and white: one grey channel")
     paint.add_argument("--size", default="1080x1080", help="picture size WxH (default 1080x1080)")
     paint.add_argument("--z", type=float, default=0.0, help="the slice of the (x, y, z) cube (default 0)")
     paint.add_argument("--frames", type=_positive_int, default=1,
-                       help="paint N slices, z, z + step, ..., to OUT-0000.png, OUT-0001.png, ... (default 1)")
+                       help="paint N slices, z, z + step, ..., to OUT-0000.png, OUT-0001.png, ... or into one "
+                            "OUT.gif (default 1)")
     paint.add_argument("--z-step", type=float, default=0.02, help="z between frames (default 0.02)")
-    paint.add_argument("--out", required=True, help="the PNG file to write")
+    paint.add_argument("--out", required=True,
+                       help="the PNG file to write, or a .gif (animated with --frames; needs Pillow)")
     paint.add_argument("--force", action="store_true", help="replace existing files")
     paint.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     paint.set_defaults(handler=cmd_skins)
@@ -508,38 +533,82 @@ def _bench_neat(args) -> int:
     return 0
 
 
+# The random CPPN's settings when `arena skins render` is not given --genome
+RANDOM_CPPN_DEFAULTS = {"seed": 0, "beta": 16.0, "units": 16, "depth": 3, "activation": "tanh", "bw": False}
+SKIN_COMMANDS = ("lab", "render")
+
+
 def cmd_skins(args) -> int:
     from pathlib import Path
 
+    if args.skins_command == "lab":
+        from arena.ui.skinlab import run_lab
+
+        return run_lab(args)
     from arena.brains.cppn import hidden_nodes, random_cppn, render
 
     size = parse_size(args.size, example="1080x1080")
     out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out {out}: a picture is a PNG; give a file name ending in .png")
+    gif = out.suffix.lower() == ".gif"
+    if out.suffix.lower() != ".png" and not gif:
+        raise UsageError(f"--out {out}: a picture is a PNG (or an animated GIF); give a file name ending in .png "
+                         f"or .gif")
     if not out.parent.is_dir():
         raise UsageError(f"--out {out}: no folder {out.parent}")
-    paths = [out] if args.frames == 1 else [out.with_name(f"{out.stem}-{k:04d}.png") for k in range(args.frames)]
+    if gif:
+        from arena.persist.pictures import GIF_NEEDS_PILLOW, gif_supported
+
+        if not gif_supported():
+            raise UsageError(f"--out {out}: {GIF_NEEDS_PILLOW}")
+    paths = [out] if args.frames == 1 or gif else [out.with_name(f"{out.stem}-{k:04d}.png") for k in range(args.frames)]
     existing = [p for p in paths if p.exists()]
     if existing and not args.force:
         raise UsageError(f"--out {existing[0]}: exists; choose another name or pass --force to replace it")
-    net = random_cppn(args.seed, args.units, args.depth, args.beta, args.bw, args.activation)
-    from arena.ui.pictures import save_png, surface_of
+    given = [name for name in RANDOM_CPPN_DEFAULTS if getattr(args, name) is not None]
+    if args.genome is not None:
+        if given:
+            raise UsageError(f"--genome paints a saved CPPN; drop {', '.join('--' + name for name in given)} "
+                             f"(settings of a random one)")
+        from arena.brains.neat.compile import compile_neat
+        from arena.persist.skinfile import load_skin
 
-    timings = []
-    for k, path in enumerate(paths):
+        net = compile_neat(load_skin(args.genome))
+        source = {"genome": args.genome}
+    else:
+        cppn = {name: RANDOM_CPPN_DEFAULTS[name] if getattr(args, name) is None else getattr(args, name)
+                for name in RANDOM_CPPN_DEFAULTS}
+        net = random_cppn(cppn["seed"], cppn["units"], cppn["depth"], cppn["beta"], cppn["bw"], cppn["activation"])
+        source = {"seed": cppn["seed"], "beta": cppn["beta"]}
+    from arena.persist.pictures import encode_gif, encode_png, write_picture
+
+    timings, pictures = [], []
+    for k in range(args.frames):
         started = time.perf_counter()
         pixels = render(net, *size, z=args.z + k * args.z_step)
         timings.append(round((time.perf_counter() - started) * 1000, 2))
-        save_png(surface_of(pixels), path, UsageError)
-    summary = {"out": [str(p) for p in paths], "size": list(size), "seed": args.seed, "beta": args.beta,
-               "hidden_nodes": hidden_nodes(net), "render_ms": timings}
+        if gif:
+            pictures.append(pixels)
+        else:
+            write_picture(paths[k], encode_png(pixels), UsageError, overwrite=True)
+    if gif:
+        write_picture(out, encode_gif(pictures), UsageError, overwrite=True)
+    summary = {"out": [str(p) for p in paths], "size": list(size), **source, "hidden_nodes": hidden_nodes(net),
+               "render_ms": timings}
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"painted {len(paths)} picture{'s' if len(paths) > 1 else ''} of {size[0]}x{size[1]} "
-              f"({summary['hidden_nodes']} hidden nodes): {paths[0]}{' ...' if len(paths) > 1 else ''}")
+        what = f"an animation of {args.frames} frames" if gif else \
+            f"{len(paths)} picture{'s' if len(paths) > 1 else ''}"
+        print(f"painted {what} of {size[0]}x{size[1]} ({summary['hidden_nodes']} hidden nodes): "
+              f"{paths[0]}{' ...' if len(paths) > 1 else ''}")
     return 0
+
+
+def skins_lab_by_default(argv: list) -> list:
+    """`arena skins [options]` means `arena skins lab [options]`."""
+    if argv[:1] == ["skins"] and (len(argv) == 1 or argv[1] not in (*SKIN_COMMANDS, "-h", "--help")):
+        return ["skins", "lab", *argv[1:]]
+    return argv
 
 
 def cmd_runs(args) -> int:
@@ -572,7 +641,7 @@ def main(argv=None) -> int:
     parser = build_parser()
 
     def command():
-        args = parser.parse_args(argv)
+        args = parser.parse_args(skins_lab_by_default(list(sys.argv[1:] if argv is None else argv)))
         return args.handler(args)
 
     return run_guarded(command, PROG)

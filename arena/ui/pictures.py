@@ -1,12 +1,10 @@
-"""Pictures to files: PNGs written atomically, from pygame Surfaces or RGBA pixel arrays."""
-
-import io
-from pathlib import Path
+"""Pictures to files from pygame: Surfaces and RGBA pixel arrays, through the one PNG writer
+(`arena.persist.pictures`)."""
 
 import numpy as np
 import pygame
 
-from arena.core.fileio import atomic_write_bytes
+from arena.persist.pictures import encode_png, write_picture
 
 
 def surface_of(pixels: np.ndarray) -> pygame.Surface:
@@ -16,15 +14,13 @@ def surface_of(pixels: np.ndarray) -> pygame.Surface:
                                    "RGBA").copy()
 
 
+def pixels_of(surface: pygame.Surface) -> np.ndarray:
+    """uint8[height, width, 4] RGBA pixels of `surface`."""
+    width, height = surface.get_size()
+    return np.frombuffer(pygame.image.tobytes(surface, "RGBA"), dtype=np.uint8).reshape(height, width, 4)
+
+
 def save_png(surface: pygame.Surface, out, error_class) -> None:
-    """Write `surface` to `out` as a PNG, atomically: a reader sees the old file or the new one.
-    Any failure is one `error_class` naming the file."""
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise error_class(f"{out}: cannot write: no folder {out.parent}")
-    buffer = io.BytesIO()
-    try:
-        pygame.image.save(surface, buffer, "picture.png")
-        atomic_write_bytes(out, buffer.getvalue())
-    except (OSError, pygame.error) as exc:
-        raise error_class(f"{out}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
+    """Write `surface` to `out` as a PNG, atomically, replacing what is there (callers check
+    first); any failure is one `error_class` naming the file."""
+    write_picture(out, encode_png(pixels_of(surface)), error_class, overwrite=True)

@@ -56,7 +56,7 @@ def check_args(args):
         raise UsageError("--speed turbo runs generations headless; drive with --human at another speed")
     _size(args.size)
     if args.screenshot:
-        _check_writable(Path(args.screenshot))
+        check_screenshot_path(Path(args.screenshot))
     return kind
 
 
@@ -212,7 +212,7 @@ def _session_loader(live):
     return TrainSession.from_checkpoint
 
 
-def _check_writable(path: Path):
+def check_screenshot_path(path: Path):
     if os.path.lexists(path):
         raise UsageError(f"--screenshot {path}: already exists (not overwriting it)")
     if not path.parent.is_dir():
