@@ -186,6 +186,8 @@ def build_parser() -> OneLineParser:
     paint.add_argument("--out", required=True,
                        help="the PNG file to write, or a .gif (animated with --frames; needs Pillow)")
     paint.add_argument("--force", action="store_true", help="replace existing files")
+    paint.add_argument("--gpu", action="store_true",
+                       help="paint with the CPPN's GLSL shader in OpenGL (needs a display) instead of the CPU")
     paint.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     paint.set_defaults(handler=cmd_skins)
 
@@ -581,10 +583,11 @@ def cmd_skins(args) -> int:
         source = {"seed": cppn["seed"], "beta": cppn["beta"]}
     from arena.persist.pictures import encode_gif, encode_png, write_picture
 
+    paint = _gpu_painter(size) if args.gpu else render
     timings, pictures = [], []
     for k in range(args.frames):
         started = time.perf_counter()
-        pixels = render(net, *size, z=args.z + k * args.z_step)
+        pixels = paint(net, *size, z=args.z + k * args.z_step)
         timings.append(round((time.perf_counter() - started) * 1000, 2))
         if gif:
             pictures.append(pixels)
@@ -593,7 +596,7 @@ def cmd_skins(args) -> int:
     if gif:
         write_picture(out, encode_gif(pictures), UsageError, overwrite=True)
     summary = {"out": [str(p) for p in paths], "size": list(size), **source, "hidden_nodes": hidden_nodes(net),
-               "render_ms": timings}
+               "render_ms": timings, "painter": "gpu" if args.gpu else "cpu"}
     if args.json:
         print(json.dumps(summary))
     else:
@@ -609,6 +612,28 @@ def skins_lab_by_default(argv: list) -> list:
     if argv[:1] == ["skins"] and (len(argv) == 1 or argv[1] not in (*SKIN_COMMANDS, "-h", "--help")):
         return ["skins", "lab", *argv[1:]]
     return argv
+
+
+def _gpu_painter(size):
+    """`render`'s twin on the GPU: the CPPN as a fragment shader, in a hidden OpenGL window."""
+    from arena.ui.gl.cppn_shader import GLPainter  # arena.ui first: it quiets pygame's banner on stdout
+
+    import pygame
+
+    try:
+        pygame.display.init()
+        pygame.display.set_mode((64, 64), pygame.OPENGL | pygame.HIDDEN)
+        from OpenGL import GL
+
+        most = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
+    except Exception as exc:  # no display, no OpenGL, no PyOpenGL: each says why in its own words
+        raise UsageError(f"--gpu: OpenGL does not start here ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
+                         "leave out --gpu to paint on the CPU") from None
+    if max(size) > most:
+        raise UsageError(f"--gpu: this OpenGL paints at most {most}x{most} pixels; leave out --gpu for "
+                         f"{size[0]}x{size[1]}")
+    painter = GLPainter()
+    return lambda net, width, height, z: painter.paint(net, width, height, z)
 
 
 def cmd_runs(args) -> int:

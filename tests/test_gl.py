@@ -1,5 +1,7 @@
 """CPPN shaders on the GPU (Mesa under Xvfb in CI) paint what the CPU paints, within 1/255."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -30,3 +32,23 @@ def test_a_grey_cppn_on_the_gpu(painter):
     gpu = painter.paint(net, 80, 60).astype(np.int16)
     assert np.abs(gpu - render(net, 80, 60).astype(np.int16)).max() <= 1
     assert (gpu[..., 3] == 255).all()
+
+
+def test_skins_render_gpu_paints_what_the_cpu_paints(display, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import pygame
+
+    pictures = {}
+    for painter in ("gpu", "cpu"):
+        out = tmp_path / f"{painter}.png"
+        done = subprocess.run([sys.executable, "-m", "arena", "skins", "render", "--seed", "5", "--size", "96x64",
+                               "--out", str(out), "--json"] + (["--gpu"] if painter == "gpu" else []),
+                              capture_output=True, text=True, env={**os.environ, "DISPLAY": display}, timeout=300)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        assert summary["painter"] == painter and len(done.stdout.strip().splitlines()) == 1
+        pictures[painter] = pygame.surfarray.array3d(pygame.image.load(str(out))).astype(np.int16)
+    assert np.abs(pictures["gpu"] - pictures["cpu"]).max() <= 1 and pictures["cpu"].std() > 3
