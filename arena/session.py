@@ -4,6 +4,10 @@ Reporters (the run folder, a progress bar, later the live chart) observe the ses
 gets `on_generation(session, stats)` after every generation and `close(session)` at the end.
 A session's whole state (strategy state, champion) goes into a checkpoint, and a session
 rebuilt from one continues exactly as if it had never stopped.
+
+Every genome wears a CPPN skin (`arena.evolve.skins`), inherited along the brains' lineage
+and stepped with them; skins draw on a random stream of their own, so a run's brains,
+fitness and champions are the same with them as without.
 """
 
 import contextlib
@@ -15,7 +19,7 @@ import numpy as np
 from arena.arenas import get_arena
 from arena.brains.mlp import MLPSpec, forward_numpy
 from arena.brains.neat.compile import compile_neat, forward_reference
-from arena.brains.neat.genome import concatenate as concatenate_genomes
+from arena.brains.neat.genome import NeatGenomes, concatenate as concatenate_genomes
 from arena.brains.netbatch import compile_mlp
 from arena.core.errors import RunError, UsageError
 from arena.arenas.base import SCRIPTED
@@ -24,6 +28,7 @@ from arena.evaluate.serial import SerialBackend
 from arena.evolve import MAX_POPULATION
 from arena.evolve import ga as ga_module
 from arena.evolve import neat as neat_module
+from arena.evolve.skins import AgentSkins, SkinLineage
 from arena.persist import checkpoint as ckpt
 from arena.persist.brainfile import brain_from_genome, brain_from_neat
 
@@ -105,6 +110,7 @@ class Champion:
 
     genome: float32[genome_size] (mlp) or a one-genome NeatGenomes (neat).
     parents: indices into the previous generation (mlp) or genome ids (neat), -1 for none.
+    skin: the CPPN skin it wore (a one-genome NeatGenomes), or None (from an older checkpoint).
     """
 
     genome: object
@@ -113,6 +119,7 @@ class Champion:
     generation: int
     index: int
     parents: list = field(default_factory=list)
+    skin: object = None
 
 
 class _MLPBreeder:
@@ -155,13 +162,21 @@ class _MLPBreeder:
         """(species int64[P], parents int64[P, 2]) of the generation being evaluated."""
         return np.zeros(state.parents.shape[0], dtype=np.int64), state.parents
 
+    def parent_rows(self, previous, state):
+        """int64[P, 2]: the parents of `state`'s genomes as rows of `previous`'s, -1 for none."""
+        return state.parents
+
+    def unchanged(self, previous, state):
+        """bool[P]: the genomes of `state` equal to their first parent's, gene for gene (elites)."""
+        return np.all(state.genomes == previous.genomes[state.parents[:, 0]], axis=1)
+
     def reference_policy(self, genome):
         """float32[k, n_in] -> float32[k, n_out]: one genome driving k agents (a ghost team),
         in numpy (no numba threads)."""
         return lambda obs: forward_numpy(self.network, np.repeat(genome[None], obs.shape[0], axis=0), obs)
 
-    def brain(self, arena_spec, genome, provenance):
-        return brain_from_genome(arena_spec, self.role.name, self.network, genome, provenance)
+    def brain(self, arena_spec, genome, provenance, skin=None):
+        return brain_from_genome(arena_spec, self.role.name, self.network, genome, provenance, skin)
 
     def describe(self) -> dict:
         return {"network": {"layers": list(self.network.layers), "activations": list(self.network.activations)},
@@ -217,6 +232,17 @@ class _NeatBreeder:
     def lineage(self, state):
         return state.species_of, state.parent_ids
 
+    def parent_rows(self, previous, state):
+        # Looked up rather than computed from the first id: ids are consecutive in a state NEAT
+        # made, but a checkpoint's are only known to be integers.
+        order = np.argsort(previous.genome_ids, kind="stable")
+        ids = previous.genome_ids[order]
+        at = np.minimum(np.searchsorted(ids, state.parent_ids), ids.size - 1)
+        return np.where((state.parent_ids >= 0) & (ids[at] == state.parent_ids), order[at], -1)
+
+    def unchanged(self, previous, state):
+        return _same_genes(previous.genomes, self.parent_rows(previous, state)[:, 0], state.genomes)
+
     def reference_policy(self, genome):
         memories = {}  # recurrent: node values carried from tick to tick, per agent
 
@@ -226,8 +252,8 @@ class _NeatBreeder:
 
         return policy
 
-    def brain(self, arena_spec, genome, provenance):
-        return brain_from_neat(arena_spec, self.role.name, genome, 0, self.recurrent, provenance)
+    def brain(self, arena_spec, genome, provenance, skin=None):
+        return brain_from_neat(arena_spec, self.role.name, genome, 0, self.recurrent, provenance, skin)
 
     def describe(self) -> dict:
         return {"neat_params": self.strategy.params.to_dict()}
@@ -257,12 +283,27 @@ class _NeatBreeder:
         return genome
 
 
+def _same_genes(parents: NeatGenomes, rows: np.ndarray, children: NeatGenomes) -> np.ndarray:
+    """bool[P]: whether child i has the genes of parent rows[i] (-1: no parent), bit for bit."""
+    valid = rows >= 0
+    rows = np.maximum(rows, 0)
+    same = valid & (parents.n_nodes[rows] == children.n_nodes) & (parents.n_conns[rows] == children.n_conns)
+    for names, counts in ((NeatGenomes.ARRAYS[1:4], children.n_nodes), (NeatGenomes.ARRAYS[5:], children.n_conns)):
+        width = min(getattr(parents, names[0]).shape[1], getattr(children, names[0]).shape[1])
+        padding = np.arange(width)[None, :] >= counts[:, None]  # equal counts fit both widths
+        for name in names:
+            equal = getattr(parents, name)[rows, :width] == getattr(children, name)[:, :width]
+            same &= np.all(equal | padding, axis=1)
+    return same
+
+
 @dataclass
 class GenerationBatch:
     """One generation ready to evaluate: genomes as the strategy gave them, their compiled networks
     ({role: NetBatch}), one environment seed each (uint64[n]), and for display each genome's species
-    (int64[n]; all 0 without speciation) and parents (int64[n, 2]: indices into the previous
-    generation for the GA, genome ids for NEAT; -1 for none)."""
+    (int64[n]; all 0 without speciation), parents (int64[n, 2]: indices into the previous
+    generation for the GA, genome ids for NEAT; -1 for none) and skins ({role: AgentSkins}: the
+    skin each environment's agent of the role wears)."""
 
     generation: int
     genomes: object  # co-evolving: {role: genomes}
@@ -271,20 +312,39 @@ class GenerationBatch:
     species: np.ndarray
     parents: np.ndarray
     side: np.ndarray = None  # co-evolving: int64[n], which role's genome each environment evaluates
+    skins: dict = None
 
 
 class _Population:
-    """The evolving population of one role: its breeder and strategy state, its champion and,
-    when co-evolving, its hall of fame (the champion of every past generation)."""
+    """The evolving population of one role: its breeder and strategy state, its genomes' skins,
+    its champion and, when co-evolving, its hall of fame (the champion of every past generation)."""
 
-    def __init__(self, role, breeder):
+    def __init__(self, role, breeder, skin_lineage: SkinLineage):
         self.role = role
         self.breeder = breeder
         self.strategy = breeder.strategy
         self.state = self.strategy.initial_state()
+        self.skin_lineage = skin_lineage
+        self.skins = skin_lineage.initial()  # SkinState: skin i is worn by genome i of `state`
         self.champion = None
         self.champion_id = None
         self.hall_of_fame = []  # genomes as `breeder.pick` gives them, oldest first
+        self.hall_of_fame_skins = []  # their skins (one-genome NeatGenomes; None from older checkpoints)
+
+    def tell(self, fitness) -> None:
+        """The next generation of genomes, and of the skins they wear."""
+        previous = self.state
+        self.state = self.strategy.tell(previous, fitness)
+        self.skins = self.skin_lineage.next(self.skins, self.breeder.parent_rows(previous, self.state),
+                                            previous.generation, self.breeder.unchanged(previous, self.state))
+
+    def remember_champion(self) -> None:
+        """Put the champion in the hall of fame (co-evolution's opponents are drawn from it)."""
+        self.hall_of_fame.append(self.champion.genome)
+        self.hall_of_fame_skins.append(self.champion.skin)
+        if len(self.hall_of_fame) > MAX_HALL_OF_FAME:
+            del self.hall_of_fame[1::2]
+            del self.hall_of_fame_skins[1::2]
 
     def crown(self, genomes, fitness, finished, generation, index, best_ever: bool) -> None:
         """Make genome `index` of this generation the champion: always (co-evolution, where
@@ -292,7 +352,8 @@ class _Population:
         if best_ever and self.champion is not None and not fitness[index] > self.champion.fitness:
             return
         self.champion = Champion(self.breeder.pick(genomes, index), float(fitness[index]), bool(finished[index]),
-                                 generation, index, self.breeder.parents(self.state, index))
+                                 generation, index, self.breeder.parents(self.state, index),
+                                 self.skins.genomes.take([index]))
         self.champion_id = (generation, index)
 
     def champion_to_data(self):
@@ -300,6 +361,7 @@ class _Population:
         return None if c is None else {
             "genome": self.breeder.genome_to_data(c.genome), "fitness": c.fitness, "finished": c.finished,
             "generation": c.generation, "index": c.index, "parents": c.parents,
+            **({"skin": ckpt.genomes_to_data(c.skin)} if c.skin is not None else {}),
         }
 
     def champion_from_data(self, c, field: str) -> None:
@@ -321,19 +383,30 @@ class _Population:
         parents = c.get("parents")
         if not (isinstance(parents, list) and all(isinstance(p, int) and not isinstance(p, bool) for p in parents)):
             raise ckpt.FieldError(f"{field}.parents", "expected a list of integers")
+        skin = c.get("skin")
         self.champion = Champion(self.breeder.genome_from_data(c.get("genome"), f"{field}.genome"), float(fitness),
-                                 c["finished"], numbers["generation"], numbers["index"], parents)
+                                 c["finished"], numbers["generation"], numbers["index"], parents,
+                                 None if skin is None else ckpt.skin_genome_from_data(skin, f"{field}.skin", 1))
         self.champion_id = (numbers["generation"], numbers["index"])
 
     def to_data(self) -> dict:
         """The population in a co-evolution checkpoint."""
-        return {"state": self.breeder.state_to_data(self.state), "champion": self.champion_to_data(),
-                "hall_of_fame": [self.breeder.genome_to_data(g) for g in self.hall_of_fame]}
+        return {"state": self.breeder.state_to_data(self.state), "skins": ckpt.skins_to_data(self.skins),
+                "champion": self.champion_to_data(),
+                "hall_of_fame": [self.breeder.genome_to_data(g) for g in self.hall_of_fame],
+                "hall_of_fame_skins": [None if skin is None else ckpt.genomes_to_data(skin)
+                                       for skin in self.hall_of_fame_skins]}
+
+    def restore_skins(self, data, field: str) -> None:
+        """The skins saved at `field`; a checkpoint from before skins (None) keeps the fresh ones."""
+        if data is not None:
+            self.skins = ckpt.skins_from_data(data, field, self.skin_lineage.params.population_size)
 
     def restore(self, data, field: str) -> None:
         if not isinstance(data, dict):
             raise ckpt.FieldError(field, "expected an object")
         self.state = _prefixed(field, self.breeder.state_from_data, data.get("state"))
+        self.restore_skins(data.get("skins"), f"{field}.skins")
         self.champion_from_data(data.get("champion"), f"{field}.champion")
         hall = data.get("hall_of_fame")
         if not isinstance(hall, list) or len(hall) > MAX_HALL_OF_FAME:
@@ -341,6 +414,12 @@ class _Population:
         if self.champion is not None and not hall:  # opponents are drawn from it once there is a champion
             raise ckpt.FieldError(f"{field}.hall_of_fame", "expected at least one genome, as there is a champion")
         self.hall_of_fame = [self.breeder.genome_from_data(g, f"{field}.hall_of_fame[{k}]") for k, g in enumerate(hall)]
+        skins = data.get("hall_of_fame_skins", [None] * len(hall))
+        if not isinstance(skins, list) or len(skins) != len(hall):
+            raise ckpt.FieldError(f"{field}.hall_of_fame_skins", f"expected a list of {len(hall)} skins or nulls")
+        self.hall_of_fame_skins = [None if s is None else
+                                   ckpt.skin_genome_from_data(s, f"{field}.hall_of_fame_skins[{k}]", 1)
+                                   for k, s in enumerate(skins)]
 
 
 def _prefixed(prefix: str, decoder, *args):
@@ -381,7 +460,9 @@ class TrainSession:
         self.populations = {}
         for k, role in enumerate(roles):  # the first role keeps the run's seed, so single-role runs are unchanged
             seed = config.seed if k == 0 else int(seed_sequence(config.seed, STREAM_ROLE, k).generate_state(1)[0])
-            self.populations[role.name] = _Population(role, breeder(config, role, seed, params))
+            bred = breeder(config, role, seed, params)
+            skins = SkinLineage(config.seed, bred.strategy.params.population_size, k)
+            self.populations[role.name] = _Population(role, bred, skins)
         self.coevolving = len(roles) == 2
         self.backend = backend or SerialBackend()
         self.reporters = list(reporters)
@@ -430,7 +511,9 @@ class TrainSession:
         genomes = self.strategy.ask(self.state)
         nets = {self.role.name: self.breeder.compile(genomes)}
         seeds = env_seeds(self.config.seed, self.generation, nets[self.role.name].size)
-        return GenerationBatch(self.generation, genomes, nets, seeds, *self.breeder.lineage(self.state))
+        skins = self.primary.skins.genomes
+        return GenerationBatch(self.generation, genomes, nets, seeds, *self.breeder.lineage(self.state),
+                               skins={self.role.name: AgentSkins(skins, np.arange(skins.size, dtype=np.int64))})
 
     def tell(self, batch: "GenerationBatch", outcome, eval_s: float) -> dict:
         """Hand the outcome of evaluating `batch` (by a backend, or stepped live) to the strategy."""
@@ -453,9 +536,7 @@ class TrainSession:
             best = int(np.argmax(np.where(np.isnan(f), -np.inf, f)))
             pop.crown(genomes[name], f, finished[name], self.generation, best, best_ever=not self.coevolving)
             if self.coevolving:
-                pop.hall_of_fame.append(pop.champion.genome)
-                if len(pop.hall_of_fame) > MAX_HALL_OF_FAME:
-                    del pop.hall_of_fame[1::2]
+                pop.remember_champion()
             per_role[name] = {
                 "best_fitness": float(f[best]),
                 "mean_fitness": float(np.nanmean(f)),
@@ -481,7 +562,7 @@ class TrainSession:
             "wall_s": round(time.perf_counter() - self.started, 6),
         }
         for name, pop in self.populations.items():
-            pop.state = pop.strategy.tell(pop.state, fitness[name])
+            pop.tell(fitness[name])
         self.last_stats = stats
         for reporter in self.reporters:
             reporter.on_generation(self, stats)
@@ -489,21 +570,24 @@ class TrainSession:
 
     # -- co-evolution
     def _opponents(self, pop: _Population, genomes):
-        """The genomes `config.opponents` games are played against: the current champion and
-        champions drawn from the hall of fame; in generation 0, the first genomes of `genomes`."""
+        """The genomes `config.opponents` games are played against, and their skins (a list of
+        one-genome NeatGenomes or None): the current champion and champions drawn from the hall
+        of fame; in generation 0, the first genomes of `genomes`."""
         m = self.config.opponents
         if pop.champion is None:
-            return pop.breeder.take(genomes, np.arange(m) % len_of(genomes))
+            rows = np.arange(m) % len_of(genomes)
+            return pop.breeder.take(genomes, rows), [pop.skins.genomes.take([k]) for k in rows]
         draw = rng(self.config.seed, STREAM_OPPONENTS, self.generation, list(self.populations).index(pop.role.name))
-        picked = [pop.champion.genome] + [pop.hall_of_fame[int(k)] for k in draw.integers(0, len(pop.hall_of_fame), m - 1)]
-        return pop.breeder.stack(picked)
+        drawn = [int(k) for k in draw.integers(0, len(pop.hall_of_fame), m - 1)]
+        picked = [pop.champion.genome] + [pop.hall_of_fame[k] for k in drawn]
+        return pop.breeder.stack(picked), [pop.champion.skin] + [pop.hall_of_fame_skins[k] for k in drawn]
 
     def _ask_matches(self) -> "GenerationBatch":
         m = self.config.opponents
         (first, pop_a), (second, pop_b) = self.populations.items()
         genomes = {name: pop.strategy.ask(pop.state) for name, pop in self.populations.items()}
-        rivals_of_a = self._opponents(pop_b, genomes[second])  # played by the first role's genomes
-        rivals_of_b = self._opponents(pop_a, genomes[first])
+        rivals_of_a, rival_skins_of_a = self._opponents(pop_b, genomes[second])  # played by the first role's genomes
+        rivals_of_b, rival_skins_of_b = self._opponents(pop_a, genomes[first])
         p, q = len_of(genomes[first]), len_of(genomes[second])
         agents_a, agents_b = pop_a.role.agents, pop_b.role.agents
         # env i*m + j: genome i of the first role against its opponent j; then env p*m + i*m + j:
@@ -521,8 +605,15 @@ class TrainSession:
         species_b, parents_b = pop_b.breeder.lineage(pop_b.state)
         species = np.concatenate([np.repeat(species_a, m), np.repeat(species_b, m)])
         parents = np.concatenate([np.repeat(parents_a, m, axis=0), np.repeat(parents_b, m, axis=0)])
+        # the skin of each environment's agent of each role, in the environments' order above
+        skins = {
+            first: _env_skins(pop_a.skins.genomes, np.repeat(np.arange(p), m), rival_skins_of_b,
+                              np.tile(np.arange(m), q)),
+            second: _env_skins(pop_b.skins.genomes, np.repeat(np.arange(q), m), rival_skins_of_a,
+                               np.tile(np.arange(m), p), rivals_first=True),
+        }
         return GenerationBatch(self.generation, genomes, nets, seeds, species, parents,
-                               np.repeat(np.arange(2), [p * m, q * m]))
+                               np.repeat(np.arange(2), [p * m, q * m]), skins)
 
     def _fitness_of_matches(self, batch, outcome):
         """{role: fitness float64[P]} and {role: finished bool[P]}, means over each genome's games."""
@@ -580,7 +671,7 @@ class TrainSession:
             "strategy": self.config.ga if self.config.brain == "mlp" else f"neat:{self.config.neat}",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return pop.breeder.brain(self.arena.spec, c.genome, provenance)
+        return pop.breeder.brain(self.arena.spec, c.genome, provenance, c.skin)
 
     def describe(self) -> dict:
         """The run's config.json: the config, the level file and the strategy's settings."""
@@ -599,6 +690,7 @@ class TrainSession:
             return {**data, "populations": {name: pop.to_data() for name, pop in self.populations.items()},
                     "session": {"champion": None, **session}}
         return {**data, "state": self.breeder.state_to_data(self.state),
+                "skins": ckpt.skins_to_data(self.primary.skins),
                 "session": {"champion": self.primary.champion_to_data(), **session}}
 
     @classmethod
@@ -615,6 +707,7 @@ class TrainSession:
             ckpt.decode(path, session._restore_populations, data.get("populations"))
         else:
             session.state = ckpt.decode(path, session.breeder.state_from_data, data.get("state"))
+            ckpt.decode(path, session.primary.restore_skins, data.get("skins"), "skins")
         ckpt.decode(path, session._restore, data.get("session"))
         return session
 
@@ -639,6 +732,17 @@ class TrainSession:
         self.evaluations = evaluations
         if not self.coevolving:
             self.primary.champion_from_data(data.get("champion"), "session.champion")
+
+
+def _env_skins(own: NeatGenomes, own_rows, rivals: list, rival_rows, rivals_first: bool = False) -> AgentSkins:
+    """AgentSkins of one role over a co-evolution batch: the environments of its own genomes
+    wear `own` at `own_rows`, those where it plays an opponent wear `rivals` (skins or None)
+    at `rival_rows`; its own environments come first unless `rivals_first`."""
+    worn = [s for s in rivals if s is not None]
+    rival_at = np.cumsum([s is not None for s in rivals]) - 1 + own.size
+    rival_at = np.where([s is None for s in rivals], -1, rival_at)[rival_rows]
+    parts = [rival_at, own_rows] if rivals_first else [own_rows, rival_at]
+    return AgentSkins(concatenate_genomes([own] + worn), np.concatenate(parts).astype(np.int64))
 
 
 def len_of(genomes) -> int:

@@ -422,6 +422,7 @@ def test_screenshot_shows_the_cars_where_they_are(window, tmp_path):
     from arena.ui.draw import GRASS
 
     app, view, live = window(population=40)
+    view.show_skins = False  # cars in their plain colours, so a pixel tells whose it is
     spread_out(app, live, 60)
     live.paused = True
     frames(app, 1)

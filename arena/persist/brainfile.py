@@ -108,10 +108,11 @@ class Brain:
     skin: "NeatGenomes | None" = None  # the agent's CPPN skin (one genome, see `skin_from_data`)
 
 
-def brain_from_genome(arena_spec, role_name: str, mlp_spec: MLPSpec, genome, provenance=None) -> Brain:
+def brain_from_genome(arena_spec, role_name: str, mlp_spec: MLPSpec, genome, provenance=None, skin=None) -> Brain:
     """A Brain for role `role_name` of `arena_spec` (an ArenaSpec) from a float32[genome_size] genome.
 
     The genome is copied; numpy scalars and arrays in `provenance` become plain JSON values.
+    `skin`: the agent's CPPN skin (a one-genome NeatGenomes), copied and checked, or None.
     """
     role = _fitting_role(arena_spec, role_name, "an MLP", mlp_spec.n_inputs, mlp_spec.n_outputs)
     genome = np.array(genome, dtype=np.float32)
@@ -120,15 +121,16 @@ def brain_from_genome(arena_spec, role_name: str, mlp_spec: MLPSpec, genome, pro
     if not np.all(np.isfinite(genome)):
         raise BrainError("a genome with NaN or infinite weights cannot be saved")
     genome.flags.writeable = False
-    return _brain(arena_spec, role, mlp_spec, genome, provenance)
+    return _brain(arena_spec, role, mlp_spec, genome, provenance, skin)
 
 
 def brain_from_neat(arena_spec, role_name: str, neat_genomes: NeatGenomes, index: int, recurrent: bool,
-                    provenance=None) -> Brain:
+                    provenance=None, skin=None) -> Brain:
     """A Brain for role `role_name` of `arena_spec` from genome `index` of `neat_genomes`.
 
     `recurrent` says whether the network may have cycles (NeatParams.recurrent). The genome is
-    copied and checked as a loaded file would be, so whatever this returns saves and loads.
+    copied and checked as a loaded file would be, so whatever this returns saves and loads;
+    `skin` (a one-genome NeatGenomes of CPPN genes, or None) likewise.
     """
     spec = NeatSpec(neat_genomes.n_inputs, neat_genomes.n_outputs, recurrent)
     role = _fitting_role(arena_spec, role_name, "a NEAT network", spec.n_inputs, spec.n_outputs)
@@ -144,7 +146,7 @@ def brain_from_neat(arena_spec, role_name: str, neat_genomes: NeatGenomes, index
         raise BrainError(f"{source}: unknown activation code {min(unknown)} (known: {sorted(NAMES)})")
     genes = neat_genomes.genome_dict(index)
     genome = _neat_genes(source, genes["nodes"], genes["connections"], spec)
-    return _brain(arena_spec, role, spec, genome, provenance)
+    return _brain(arena_spec, role, spec, genome, provenance, skin)
 
 
 def _fitting_role(arena_spec, role_name: str, what: str, n_inputs: int, n_outputs: int):
@@ -161,13 +163,18 @@ def _fitting_role(arena_spec, role_name: str, what: str, n_inputs: int, n_output
     return role
 
 
-def _brain(arena_spec, role, network, genome, provenance) -> Brain:
+def _brain(arena_spec, role, network, genome, provenance, skin=None) -> Brain:
     provenance = _json_value({} if provenance is None else provenance, "provenance")
     if not isinstance(provenance, dict):
         raise BrainError(f"provenance must be a dict, got {type(provenance).__name__}")
+    if skin is not None:
+        if not isinstance(skin, NeatGenomes) or skin.size != 1:
+            raise BrainError(f"a skin must be one CPPN genome (a NeatGenomes of size 1), got {type(skin).__name__}")
+        # through its file form: copied, sorted, read-only and checked as a loaded skin is
+        skin = skin_from_data(skin_to_data(skin, 0), "skin", "skin")
     return Brain(
         arena_spec.name, role.name, arena_spec.version, tuple(role.observation), tuple(role.action),
-        network, genome, provenance,
+        network, genome, provenance, skin,
     )
 
 

@@ -5,7 +5,13 @@ Format v1::
     {"format": "arena.checkpoint", "version": 1, "strategy": "neat" | "ga",
      "config": {...TrainConfig...}, "params": {...NeatParams or GAParams...},
      "state": {...the strategy's state: numbers and arrays...},
-     "session": {"champion": {...} | null, "solved_generation": int | null}}
+     "skins": {...the CPPN skins the genomes wear, and their innovation table...},
+     "session": {"champion": {..., "skin": {...}} | null, "solved_generation": int | null}}
+
+Co-evolving populations sit under "populations", by role, each with its "state", "skins",
+"champion", "hall_of_fame" and "hall_of_fame_skins" (null where a champion had none).
+"skins" (and the champions' "skin", "hall_of_fame_skins") came later within version 1: a
+checkpoint without them resumes with fresh skins, the same for the same seed.
 
 Arrays are `{"dtype": "int32", "shape": [P, N], "data": [...]}` with the data flattened;
 float32 values go through Python floats, which is exact, so a reloaded state is bit for bit
@@ -18,11 +24,14 @@ import sys
 
 import numpy as np
 
+from arena.brains.activations import CPPN_CODES, NAMES
+from arena.brains.cppn import N_INPUTS as CPPN_INPUTS
 from arena.brains.neat.genome import NeatGenomes, check_genomes
 from arena.core.errors import ArenaError, RunError
 from arena.core.fileio import read_json, write_json
 from arena.evolve.ga import GAParams, GAState
 from arena.evolve.neat import NeatParams, NeatState, SpeciesSet
+from arena.evolve.skins import SKIN_OUTPUTS, SkinState
 
 FORMAT = "arena.checkpoint"
 VERSION = 1
@@ -177,15 +186,44 @@ def neat_state_to_data(state: NeatState) -> dict:
     }
 
 
+def _counters(data: dict, field: str, names) -> dict:
+    counters = {}
+    for name in names:
+        value = data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+            raise FieldError(f"{field}.{name}", "expected an integer from 0 to 2**31 - 1")
+        counters[name] = value
+    return counters
+
+
+def _innovation_table(data: dict, field: str, next_innovation: int):
+    """(link_keys int64[L], link_innovations int64[L]) of the object at `field`."""
+    keys = decode_array(data.get("link_keys"), f"{field}.link_keys", np.int64, 1)
+    innovations = decode_array(data.get("link_innovations"), f"{field}.link_innovations", np.int64, 1)
+    if keys.shape != innovations.shape or np.unique(keys).size != keys.size:
+        raise FieldError(f"{field}.link_keys", "must be unique and match link_innovations in length")
+    if innovations.size and (innovations.min() < 0 or innovations.max() >= next_innovation):
+        raise FieldError(f"{field}.link_innovations", "must be below next_innovation")
+    return keys, innovations
+
+
+def _check_numbered_below(field: str, genomes: NeatGenomes, next_innovation: int, next_node_id: int) -> None:
+    """Refuse genomes holding innovation numbers or node ids the counters have not handed out yet."""
+    used = [genomes.conn_innov[k, : genomes.n_conns[k]] for k in range(genomes.size)]
+    top = max((int(u.max()) for u in used if u.size), default=-1)
+    if top >= next_innovation:
+        raise FieldError(field, "holds an innovation number not below next_innovation")
+    node_top = max((int(genomes.node_id[k, genomes.n_nodes[k] - 1]) for k in range(genomes.size)
+                    if genomes.n_nodes[k]), default=0)
+    if node_top >= next_node_id:
+        raise FieldError(field, "holds a node id not below next_node_id")
+
+
 def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int) -> NeatState:
     if not isinstance(data, dict):
         raise FieldError("state", "expected an object")
-    counters = {}
-    for name in ("generation", "next_innovation", "next_node_id", "next_genome_id", "next_species_id"):
-        value = data.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
-            raise FieldError(f"state.{name}", "expected an integer from 0 to 2**31 - 1")
-        counters[name] = value
+    counters = _counters(data, "state", ("generation", "next_innovation", "next_node_id", "next_genome_id",
+                                         "next_species_id"))
     threshold = data.get("threshold")
     if not (is_finite_number(threshold) and threshold > 0):
         raise FieldError("state.threshold", "expected a positive number")
@@ -216,20 +254,9 @@ def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int
         raise FieldError("state.species_of", "names a species that does not exist")
     if np.isnan(columns["best_fitness"]).any():
         raise FieldError("state.species.best_fitness", "must not hold NaN")
-    keys = decode_array(data.get("link_keys"), "state.link_keys", np.int64, 1)
-    innovations = decode_array(data.get("link_innovations"), "state.link_innovations", np.int64, 1)
-    if keys.shape != innovations.shape or np.unique(keys).size != keys.size:
-        raise FieldError("state.link_keys", "must be unique and match link_innovations in length")
-    if innovations.size and (innovations.min() < 0 or innovations.max() >= counters["next_innovation"]):
-        raise FieldError("state.link_innovations", "must be below next_innovation")
+    keys, innovations = _innovation_table(data, "state", counters["next_innovation"])
     for g_field, g in (("state.genomes", genomes), ("state.species.representatives", reps)):
-        used = [g.conn_innov[k, : g.n_conns[k]] for k in range(g.size)]
-        top = max((int(u.max()) for u in used if u.size), default=-1)
-        if top >= counters["next_innovation"]:
-            raise FieldError(g_field, "holds an innovation number not below next_innovation")
-        node_top = max((int(g.node_id[k, g.n_nodes[k] - 1]) for k in range(g.size) if g.n_nodes[k]), default=0)
-        if node_top >= counters["next_node_id"]:
-            raise FieldError(g_field, "holds a node id not below next_node_id")
+        _check_numbered_below(g_field, g, counters["next_innovation"], counters["next_node_id"])
     return NeatState(
         generation=counters["generation"], genomes=genomes, genome_ids=genome_ids, parent_ids=parent_ids,
         species_of=species_of,
@@ -238,6 +265,41 @@ def neat_state_from_data(data, params: NeatParams, n_inputs: int, n_outputs: int
         next_node_id=counters["next_node_id"], next_genome_id=counters["next_genome_id"],
         next_species_id=counters["next_species_id"], threshold=float(threshold),
     )
+
+
+# -- CPPN skins
+
+def skins_to_data(skins: SkinState) -> dict:
+    return {"genomes": genomes_to_data(skins.genomes), "link_keys": encode_array(skins.link_keys),
+            "link_innovations": encode_array(skins.link_innovations), "next_innovation": skins.next_innovation,
+            "next_node_id": skins.next_node_id}
+
+
+def skin_genome_from_data(value, field: str, count: int = None) -> NeatGenomes:
+    """CPPN genomes (the form `genomes_to_data` writes) with CPPN activations only; `count` of
+    them if given."""
+    genomes = genomes_from_data(value, field, CPPN_INPUTS, SKIN_OUTPUTS, False)
+    if count is not None and genomes.size != count:
+        raise FieldError(field, f"expected {count} skin{'s' if count != 1 else ''}")
+    allowed = np.isin(genomes.node_act, np.asarray(CPPN_CODES, dtype=np.int8))
+    used = np.arange(genomes.node_act.shape[1])[None, :] < genomes.n_nodes[:, None]
+    if not np.all(allowed | ~used):
+        code = int(genomes.node_act[~allowed & used][0])
+        raise FieldError(field, f"activation {NAMES.get(code, code)!r} is not a CPPN one")
+    return genomes
+
+
+def skins_from_data(data, field: str, population: int) -> SkinState:
+    """The skins of a population of `population` genomes saved at `field`."""
+    if not isinstance(data, dict):
+        raise FieldError(field, "expected an object")
+    counters = _counters(data, field, ("next_innovation", "next_node_id"))
+    genomes = skin_genome_from_data(data.get("genomes"), f"{field}.genomes")
+    if genomes.size != population:
+        raise FieldError(f"{field}.genomes", f"holds {genomes.size} skins, the population has {population} genomes")
+    keys, innovations = _innovation_table(data, field, counters["next_innovation"])
+    _check_numbered_below(f"{field}.genomes", genomes, counters["next_innovation"], counters["next_node_id"])
+    return SkinState(genomes, keys, innovations, counters["next_innovation"], counters["next_node_id"])
 
 
 # -- GA state

@@ -20,6 +20,7 @@ from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.seeding import env_seeds
 from arena.evaluate.serial import SerialBackend
+from arena.evolve.skins import AgentSkins
 from arena.persist.background import BackgroundWriter
 from arena.persist.brainfile import compile_brains, save_brain
 from arena.persist.checkpoint import save_checkpoint
@@ -60,6 +61,7 @@ class Run:
     ticks: int = 0  # ticks run by the longest-running agent
     human_nets: dict = None  # {role: NetBatch or SCRIPTED} of the other roles in the human's game
     human_arrays: dict = None
+    skins: dict = None  # {role: AgentSkins}: the skins the agents wear (roles without any are left out)
 
 
 def _arrays(nets):
@@ -108,11 +110,14 @@ class _Replay:
     def __init__(self, arena, level, session):
         self.arena, self.level, self.session = arena, level, session
         self.state = None
+        self.skins = {}  # {role: AgentSkins} of the champions replayed
 
     def restart(self):
         champion = self.session.champion
         self.policies = {name: pop.breeder.reference_policy(pop.champion.genome)
                          for name, pop in self.session.populations.items()}
+        worn = {name: AgentSkins.of_list([pop.champion.skin]) for name, pop in self.session.populations.items()}
+        self.skins = {name: skins for name, skins in worn.items() if skins is not None}
         seed = env_seeds(self.session.config.seed, champion.generation, champion.index + 1)[-1:]
         self.state = self.arena.reference.reset(self.level, 1, seed)
 
@@ -185,6 +190,12 @@ class LiveRun:
             return self._replay.state, 0 if self._replay.state is None else 1
         return self.run.state, self.run.n
 
+    def view_skins(self) -> dict:
+        """{role: AgentSkins} of the agents `view_state` shows."""
+        if self.turbo:
+            return self._replay.skins
+        return self.run.skins
+
     def fitness(self) -> np.ndarray:
         """float64[n + human]: fitness so far of every row of the run."""
         return self.arena.outcome(self.run.state).fitness[self.role.name]
@@ -231,6 +242,7 @@ class LiveRun:
             batch = self.session.ask()
             nets, seeds, species, parents = batch.nets, batch.seeds, batch.species, batch.parents
             generation = batch.generation
+            skins = batch.skins
         else:
             batch = None
             nets = {role.name: SCRIPTED for role in self.arena.spec.roles}
@@ -240,6 +252,8 @@ class LiveRun:
             species = np.arange(n, dtype=np.int64)
             parents = np.full((n, 2), -1, dtype=np.int64)
             generation = self.rounds
+            worn = AgentSkins.of_list([brain.skin for brain in self.brains])
+            skins = {self.role.name: worn} if worn is not None else {}
         n = seeds.shape[0]
         state = self.arena.reset(self.level, n, seeds)
         if self.human:
@@ -253,7 +267,8 @@ class LiveRun:
             trail[:, 0] = self.arena.positions(state)
         human_nets = self._human_nets(batch) if self.human else None
         return Run(generation, nets, _arrays(nets), state, n, self.human, species, parents, trail,
-                   trail_every if slots else 0, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets))
+                   trail_every if slots else 0, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets),
+                   skins)
 
     def _human_nets(self, batch) -> dict:
         """The other roles of the human's game: the champions of their populations (before there

@@ -95,3 +95,18 @@ class Messages:
             lines = [(line, colour) for _, line, colour in self.items]
             width = max(text.render(l).get_width() for l, _ in lines) + 16
             text.panel(screen, lines, ((w - width) // 2, h - 20 - len(lines) * text.line_height - 10), width)
+
+
+def draw_help(screen, text, rows) -> None:
+    """The key help: (key, what it does) rows in a panel in the middle of the screen."""
+    key_width = max(text.render(k).get_width() for k, _ in rows) + 16
+    width = key_width + max(text.render(what).get_width() for _, what in rows) + 24
+    height = (len(rows) + 1) * text.line_height + 16
+    w, h = screen.get_size()
+    rect = pygame.Rect((w - width) // 2, max((h - height) // 2, 0), width, height)
+    backdrop(screen, rect)
+    screen.blit(text.render("keys", DIM), (rect.left + 12, rect.top + 8))
+    for k, (key, what) in enumerate(rows, start=1):
+        y = rect.top + 8 + k * text.line_height
+        screen.blit(text.render(key), (rect.left + 12, y))
+        screen.blit(text.render(what), (rect.left + 12 + key_width, y))

@@ -6,7 +6,6 @@ import sys
 import threading
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from arena.arenas.base import SCRIPTED
@@ -17,7 +16,6 @@ from arena.core.fileio import read_json
 from arena.evaluate import backend_from_args
 
 DEFAULT_POPULATION = 200
-THREADSAFE_LAYERS = ("omp", "tbb")  # numba threading layers that allow launches from several threads
 
 
 def load_kind(path) -> str:
@@ -113,17 +111,18 @@ def _warm(live):
     state = arena.reset(level, run.n, np.zeros(run.n, dtype=np.uint64))
     arrays = {role: net.arrays() for role, net in run.nets.items() if net is not SCRIPTED}
     arena.advance(level, state, run.nets, arrays, 1)
+    from arena.ui.draw import warm_skin_painting
+
+    warm_skin_painting(live.view_skins())
 
 
 def warm_the_rest(live):
     """Start compiling, in the background, the kernels only some keys need (inspect, your car,
     next generation, turbo): with a cold cache the window opens a minute sooner. A key pressed
     before they are ready waits for numba's compiler lock, then runs."""
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet: the layer is unknown
-        return
-    if layer not in THREADSAFE_LAYERS:
+    from arena.ui.draw import kernels_thread_safe
+
+    if not kernels_thread_safe():
         return  # numba's workqueue layer aborts on parallel kernels launched from two threads at once
     arena, level, run = live.arena, live.level, live.run
     nets, n = run.nets, run.n

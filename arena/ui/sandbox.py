@@ -19,7 +19,7 @@ from arena.ui.draw import (
     species_colours,
 )
 from arena.ui.live import SPEEDS
-from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop, draw_bars
+from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop, draw_bars, draw_help
 
 PICK_PIXELS = 16  # a click selects the nearest agent within this distance
 DRAG_PIXELS = 4  # a press that moves further than this pans instead of selecting
@@ -56,6 +56,7 @@ class SandboxView:
         self.show_trails = self.renderer.trails
         self.show_chart = True
         self.show_help = False
+        self.show_skins = True  # agents in their CPPN skins, outlined in their colours; else plain colours
         self.show_network = False
         self.network_view = None  # NetworkView of the role on screen, made when first shown
         self.held = set()  # keys held down, from the events (posted events count too)
@@ -130,6 +131,8 @@ class SandboxView:
             self.show_chart = not self.show_chart
         elif key == pygame.K_v:
             self.toggle_network()
+        elif key == pygame.K_k:
+            self.show_skins = not self.show_skins
         elif key == pygame.K_b:
             self.save_champion()
 
@@ -342,7 +345,8 @@ class SandboxView:
                     marks[n] = HUMAN
                 if self.selected is not None:
                     marks[self.selected] = SELECTED
-            renderer.draw_agents(screen, self.camera, state, colours, marks)
+            renderer.draw_agents(screen, self.camera, state, colours, marks,
+                                 live.view_skins() if self.show_skins else None)
             if self.selected is not None and not live.turbo:
                 info = live.inspect(self.selected)
                 if info["alive"]:
@@ -422,19 +426,7 @@ class SandboxView:
         draw_bars(screen, self.small, inner, "outputs", role.action, info["outputs"], low, 1.0)
 
     def _help(self, screen):
-        rows = self.help_lines()
-        text = self.text
-        key_width = max(text.render(k).get_width() for k, _ in rows) + 16
-        width = key_width + max(text.render(what).get_width() for _, what in rows) + 24
-        height = (len(rows) + 1) * text.line_height + 16
-        w, h = screen.get_size()
-        rect = pygame.Rect((w - width) // 2, max((h - height) // 2, 0), width, height)
-        backdrop(screen, rect)
-        screen.blit(text.render("keys", DIM), (rect.left + 12, rect.top + 8))
-        for k, (key, what) in enumerate(rows, start=1):
-            y = rect.top + 8 + k * text.line_height
-            screen.blit(text.render(key), (rect.left + 12, y))
-            screen.blit(text.render(what), (rect.left + 12 + key_width, y))
+        draw_help(screen, self.text, self.help_lines())
 
     def help_lines(self):
         return [
@@ -454,6 +446,7 @@ class SandboxView:
             ("T", "trails of the best runs on or off"),
             ("G", "chart on or off"),
             ("V", "network view of the inspected agent, or of the leader"),
+            ("K", "skins on or off (plain colours)"),
             ("Ctrl+S", f"save the evolutionary state to {self.save_dir}"),
             ("Ctrl+L", "load the latest state saved there"),
             ("B", "save the champion brain there"),

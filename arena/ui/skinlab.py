@@ -21,8 +21,8 @@ from arena.persist.background import BackgroundWriter
 from arena.persist.skinfile import save_skin
 from arena.persist.pictures import GIF_NEEDS_PILLOW, encode_gif, encode_png, gif_supported, write_picture
 from arena.skinlab import DEFAULT_POPULATION, SUFFIX, SkinLab, animation, check_population, numba_threads, write_lab_data
-from arena.ui.draw import HIGHLIGHT, SELECTED
-from arena.ui.panels import DIM, NEGATIVE, Messages, Text, backdrop
+from arena.ui.draw import HIGHLIGHT, SELECTED, kernels_thread_safe
+from arena.ui.panels import DIM, NEGATIVE, Messages, Text, draw_help
 from arena.ui.pictures import surface_of
 
 MIN_THUMBNAIL = 32  # pixels a side
@@ -32,7 +32,6 @@ BACKGROUND = (20, 22, 28)
 CHECKER = ((86, 86, 94), (128, 128, 136))  # behind each picture, so that its transparency shows
 CHECKER_PIXELS = 8
 BADGE = (20, 22, 28)
-THREADSAFE_LAYERS = ("omp", "tbb")  # numba threading layers that allow parallel kernels from two threads at once
 ANIMATION_Z_STEP = 0.02
 
 
@@ -290,7 +289,7 @@ class SkinLabView:
         """Surfaces of this generation's thumbnails at the grid's size, painted when either changed."""
         lab, side = self.lab, self.grid.side
         if self._shown is None or self._shown[0] is not lab.state or self._shown[1] != side:
-            if self.pending and _threading_layer() not in THREADSAFE_LAYERS:
+            if self.pending and not kernels_thread_safe():
                 self.writer.wait()  # this layer aborts when two threads launch kernels at once
             pictures = lab.thumbnails(side)
             self._surfaces = [surface_of(p).convert_alpha() for p in pictures]
@@ -337,19 +336,7 @@ class SkinLabView:
                            MARGIN))
 
     def _help(self, screen):
-        rows = self.help_lines()
-        text = self.text
-        key_width = max(text.render(k).get_width() for k, _ in rows) + 16
-        width = key_width + max(text.render(what).get_width() for _, what in rows) + 24
-        height = (len(rows) + 1) * text.line_height + 16
-        w, h = screen.get_size()
-        rect = pygame.Rect((w - width) // 2, max((h - height) // 2, 0), width, height)
-        backdrop(screen, rect)
-        screen.blit(text.render("keys", DIM), (rect.left + 12, rect.top + 8))
-        for k, (key, what) in enumerate(rows, start=1):
-            y = rect.top + 8 + k * text.line_height
-            screen.blit(text.render(key), (rect.left + 12, y))
-            screen.blit(text.render(what), (rect.left + 12 + key_width, y))
+        draw_help(screen, self.text, self.help_lines())
 
     def help_lines(self):
         ew, eh = self.export_size
@@ -366,13 +353,6 @@ class SkinLabView:
             ("Ctrl+L", "load the latest lab saved there"),
             ("Q, close", "quit"),
         ]
-
-
-def _threading_layer():
-    try:
-        return numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet
-        return None
 
 
 def _checkerboard(side: int) -> pygame.Surface:

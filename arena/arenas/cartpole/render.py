@@ -39,7 +39,8 @@ class CartpoleRenderer(Renderer):
             poles.append((hinge, tip))
         return poles
 
-    def draw_agents(self, surface, camera, state, colours, marks):
+    def draw_agents(self, surface, camera, state, colours, marks, skins=None):
+        # Carts are outlines and poles lines: nothing to dress, so skins are not drawn here.
         physical = state.physical
         shown = np.flatnonzero(state.alive | np.isin(np.arange(len(state.alive)), list(marks)))
         if shown.size == 0:

@@ -6,6 +6,10 @@ noise. So one game is drawn in full (the human's, else the selected one, else th
 flashing white near the end; eyes looking where they go) and its Pac-Man (a mouth facing his
 way). Every other running game shows only its Pac-Man, as a small dot in its colour.
 
+With skins, the shown game's Pac-Man wears his skin, outlined in his game's colour, and its
+ghosts their team's skin (one genome plays all four), outlined in their own colours; a
+frightened ghost is blue (or flashing) as ever, since that colour is the game's.
+
 World coordinates: one unit a cell, x = column, y = -row (y up, the maze's top edge on y = 0).
 """
 
@@ -15,7 +19,7 @@ import pygame
 from arena.arenas.pacman.state import (
     G_CELL, G_DIR, G_FRIGHT, G_STATUS, N_GHOSTS, OUT, PAC_COL, PAC_DIR, PAC_ROW, POWER, POWER_LEFT, TICK,
 )
-from arena.ui.draw import DEAD, HIGHLIGHT, HUMAN, SELECTED, Renderer, visible
+from arena.ui.draw import DEAD, HIGHLIGHT, HUMAN, SELECTED, Renderer, blit_turned, visible
 
 BACKGROUND = (0, 0, 0)
 WALL_FILL = (10, 10, 60)
@@ -34,6 +38,27 @@ DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [-1.0, 0.0], [1.0, 0.0]])  # up,
 ARROWS = (pygame.K_UP, pygame.K_DOWN, pygame.K_LEFT, pygame.K_RIGHT)
 # A wall cell's sides: (row, column) step to the neighbour, then the side's ends in cell units.
 EDGES = ((-1, 0, 0, 0, 1, 0), (1, 0, 0, 1, 1, 1), (0, -1, 0, 0, 0, 1), (0, 1, 1, 0, 1, 1))
+MOUTH_OPEN, MOUTH_SHUT = 0.7, 0.25  # half-angles of Pac-Man's mouth, radians: he chomps between them
+
+
+def _pacman_shape(mouth: float) -> tuple:
+    """Pac-Man facing right, as a sprite shape (fractions of the sprite's width and height)."""
+    arc = np.linspace(mouth, 2 * np.pi - mouth, 16)
+    return ((0.5, 0.5),) + tuple((0.5 + 0.5 * float(np.cos(a)), 0.5 - 0.5 * float(np.sin(a))) for a in arc)
+
+
+def _ghost_outline() -> np.ndarray:
+    """float64[k, 2]: a ghost's outline in units of its radius, from the point its body circle
+    is drawn around (y down): the dome, then the wavy hem from right to left."""
+    dome = [(np.cos(t), -0.1 - np.sin(t)) for t in np.linspace(np.pi, 0.0, 14)]
+    hem = [(-1 + k / 3, 0.65 if k % 2 else 1.0) for k in range(6, -1, -1)]
+    return np.array(dome + hem)
+
+
+_PACMAN_SHAPES = {mouth: _pacman_shape(mouth) for mouth in (MOUTH_OPEN, MOUTH_SHUT)}
+_GHOST = _ghost_outline()
+# the ghost's box: x from -1 to 1 radius, y from -1.1 (top of the dome) to 1 (hem)
+_GHOST_SHAPE = tuple(((x + 1.0) / 2.0, (y + 1.1) / 2.1) for x, y in _GHOST.tolist())
 
 
 class PacmanRenderer(Renderer):
@@ -104,7 +129,7 @@ class PacmanRenderer(Renderer):
                     return row
         return next((row for row in marks if 0 <= row < n_rows), 0 if n_rows else None)
 
-    def draw_agents(self, surface, camera, state, colours, marks):
+    def draw_agents(self, surface, camera, state, colours, marks, skins=None):
         alive = state.alive
         positions = np.stack([state.count[:, PAC_COL] + 0.5, -(state.count[:, PAC_ROW] + 0.5)], axis=1)
         screen = camera.to_screen(positions)
@@ -115,9 +140,12 @@ class PacmanRenderer(Renderer):
             if row != shown:
                 pygame.draw.circle(surface, colours[row].tolist(), (x, y), dot)
         if shown is not None:
-            self._draw_game(surface, camera, state, shown, marks.get(shown))
+            self._draw_game(surface, camera, state, shown, marks.get(shown), colours[shown].tolist(),
+                            self.skin_sprites(skins, "pacman"), self.skin_sprites(skins, "ghost"))
 
-    def _draw_game(self, surface, camera, state, row, mark):
+    def _draw_game(self, surface, camera, state, row, mark, colour, pacman_skins, ghost_skins):
+        """Game `row` in full; `colour` its colour (the outline of a skinned Pac-Man), the skins
+        SkinSprites (or None) of its Pac-Man and its ghosts."""
         scale = camera.scale
         pellets = state.pellet[row]
         cells = np.flatnonzero(pellets)
@@ -132,38 +160,54 @@ class PacmanRenderer(Renderer):
                 else:
                     pygame.draw.circle(surface, PELLET, (x, y), max(1.0, scale * 0.1))
         power_left = state.count[row, POWER_LEFT]
+        team_skin = ghost_skins.worn([row])[0] if ghost_skins is not None else -1
         for g in range(N_GHOSTS):
             if state.ghost[row, g, G_STATUS] == OUT:
                 continue
+            skin = None
             if state.ghost[row, g, G_FRIGHT]:
-                colour = FLASH if power_left < FLASH_TICKS and (power_left // 4) % 2 else FRIGHTENED
+                body = FLASH if power_left < FLASH_TICKS and (power_left // 4) % 2 else FRIGHTENED
             else:
-                colour = GHOST_COLOURS[g]
+                body = GHOST_COLOURS[g]
+                if team_skin >= 0:
+                    skin = ghost_skins.sprite(team_skin, _GHOST_SHAPE, _ghost_size(scale))
             centre = camera.to_screen(self.cell_centres[state.ghost[row, g, G_CELL]][None])[0]
-            self._draw_ghost(surface, centre, scale, colour, state.ghost[row, g, G_DIR])
+            self._draw_ghost(surface, centre, scale, body, state.ghost[row, g, G_DIR], skin)
         centre = camera.to_screen(np.array([[state.count[row, PAC_COL] + 0.5, -(state.count[row, PAC_ROW] + 0.5)]]))[0]
         radius = max(3.0, scale * 0.45)
-        colour = PACMAN if state.alive[row] else DEAD
         direction = state.count[row, PAC_DIR]
-        mouth = 0.7 if state.count[row, TICK] % 2 == 0 else 0.25  # half-angle, radians: chomping
+        mouth = MOUTH_OPEN if state.count[row, TICK] % 2 == 0 else MOUTH_SHUT
         angle = np.arctan2(*DIRECTIONS[direction][::-1]) if direction >= 0 else 0.0
         arc = np.linspace(angle + mouth, angle + 2 * np.pi - mouth, 16)
         # The screen's y axis points down: world angle a is drawn at -a.
-        body = [(centre[0] + radius * np.cos(a), centre[1] - radius * np.sin(a)) for a in arc]
-        pygame.draw.polygon(surface, colour, [tuple(centre)] + body)
+        body = [tuple(centre)] + [(centre[0] + radius * np.cos(a), centre[1] - radius * np.sin(a)) for a in arc]
+        skin = pacman_skins.worn([row])[0] if pacman_skins is not None and state.alive[row] else -1
+        if skin >= 0:
+            side = max(1, round(2 * radius))
+            blit_turned(surface, [pacman_skins.sprite(skin, _PACMAN_SHAPES[mouth], (side, side))], centre[None],
+                        np.array([angle]))
+            pygame.draw.polygon(surface, colour, body, 1 if radius < 12 else 2)
+        else:
+            pygame.draw.polygon(surface, PACMAN if state.alive[row] else DEAD, body)
         if mark is not None:
             pygame.draw.circle(surface, mark, centre.tolist(), radius + 2, 2)
 
     @staticmethod
-    def _draw_ghost(surface, centre, scale, colour, direction):
+    def _draw_ghost(surface, centre, scale, colour, direction, skin=None):
+        """A ghost around `centre` (pixels) in `colour`, or in `skin` (a sprite of `_ghost_size`)
+        outlined in `colour`."""
         x, y = centre
         r = max(3.0, scale * 0.45)
-        pygame.draw.circle(surface, colour, (x, y - r * 0.1), r)
-        skirt = [(x - r, y - r * 0.1), (x - r, y + r)]
-        for k in range(1, 7):  # a wavy hem
-            skirt.append((x - r + k * r / 3, y + (r * 0.65 if k % 2 else r)))
-        skirt.append((x + r, y - r * 0.1))
-        pygame.draw.polygon(surface, colour, skirt)
+        if skin is None:
+            pygame.draw.circle(surface, colour, (x, y - r * 0.1), r)
+            skirt = [(x - r, y - r * 0.1), (x - r, y + r)]
+            for k in range(1, 7):  # a wavy hem
+                skirt.append((x - r + k * r / 3, y + (r * 0.65 if k % 2 else r)))
+            skirt.append((x + r, y - r * 0.1))
+            pygame.draw.polygon(surface, colour, skirt)
+        else:
+            surface.blit(skin, (round(x - r), round(y - 1.1 * r)))
+            pygame.draw.polygon(surface, colour, (_GHOST * r + np.array([x, y])).tolist(), 1 if r < 12 else 2)
         look = DIRECTIONS[direction] if direction >= 0 else np.zeros(2)
         for side in (-1, 1):
             ex, ey = x + side * r * 0.38, y - r * 0.25
@@ -195,6 +239,12 @@ class PacmanRenderer(Renderer):
         action = np.zeros(4, dtype=np.float32)
         action[self._last_arrow] = 1.0
         return action
+
+
+def _ghost_size(scale: float) -> tuple:
+    """(width, height) pixels of a ghost sprite at `scale` pixels a cell (see `_draw_ghost`)."""
+    r = max(3.0, scale * 0.45)
+    return max(1, round(2 * r)), max(1, round(2.1 * r))
 
 
 RENDERER = PacmanRenderer

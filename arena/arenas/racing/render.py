@@ -1,11 +1,14 @@
-"""Drawing the racing arena: the track from above, cars as rotated bodies, the sensor rays."""
+"""Drawing the racing arena: the track from above, cars as rotated bodies (in their skins,
+outlined in their colour), the sensor rays."""
 
 import numpy as np
 import pygame
 
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import HEADING, X, Y
-from arena.ui.draw import DEAD, GRASS, Renderer, draw_polygons, rotated, visible
+from arena.ui.draw import (
+    DEAD, GRASS, Renderer, blit_turned, body_shape, draw_polygons, outline_polygons, rotated, visible,
+)
 
 ROAD = (70, 72, 78)
 KERB = (225, 225, 225)
@@ -16,10 +19,12 @@ MIN_CAR_PIXELS = 7.0  # zoomed far out, cars keep this length so they stay visib
 MAX_CACHED_PIXELS = 4096  # the pre-drawn track surface is at most this wide or tall
 RAY_OFFSETS = np.linspace(-PARAMS.ray_spread / 2, PARAMS.ray_spread / 2, PARAMS.n_rays)
 _BODY = np.array([[0.5, 0.0], [0.3, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.3, -0.5]])  # nose first, unit size
+_SKINNED_BODY = body_shape(_BODY)
 
 
 class RacingRenderer(Renderer):
     human_keys = "arrows: up throttle, down brake, left and right steer"
+    skin_size = (32, round(32 * CAR_WIDTH / CAR_LENGTH))
 
     def __init__(self, arena, level):
         super().__init__(arena, level)
@@ -76,7 +81,7 @@ class RacingRenderer(Renderer):
         start = np.array([left[0], right[0]])
         pygame.draw.line(surface, KERB, start[0].tolist(), start[1].tolist(), width + 1)
 
-    def draw_agents(self, surface, camera, state, colours, marks):
+    def draw_agents(self, surface, camera, state, colours, marks, skins=None):
         real = state.real
         alive = state.alive
         centres = camera.to_screen(real[:, [X, Y]])
@@ -87,12 +92,26 @@ class RacingRenderer(Renderer):
         for x, y in centres[dead].tolist():
             pygame.draw.circle(surface, DEAD, (x, y), max(1.5, length * 0.18))
         running = np.flatnonzero(alive & on_screen)
+        sprites = self.skin_sprites(skins, self.arena.spec.roles[0].name)
+        worn = sprites.worn(running) if sprites is not None else np.full(running.shape, -1)
         # The screen's y axis points down, so headings turn the other way there.
-        bodies = rotated(shape, centres[running], -real[running, HEADING])
-        draw_polygons(surface, bodies, colours[running])
+        plain = running[worn < 0]
+        draw_polygons(surface, rotated(shape, centres[plain], -real[plain, HEADING]), colours[plain])
+        dressed = running[worn >= 0]
+        if dressed.size:
+            size = _sprite_size(length)
+            blit_turned(surface, [sprites.sprite(t, _SKINNED_BODY, size) for t in worn[worn >= 0].tolist()],
+                        centres[dressed], real[dressed, HEADING])
+            outline_polygons(surface, rotated(shape, centres[dressed], -real[dressed, HEADING]), colours[dressed],
+                             1 if length < 24 else 2)
         for row, colour in marks.items():
             body = rotated(shape * 1.5, centres[row:row + 1], -real[row:row + 1, HEADING])[0]
-            pygame.draw.polygon(surface, colours[row].tolist() if alive[row] else DEAD, body.tolist())
+            skin = sprites.worn([row])[0] if sprites is not None and alive[row] else -1
+            if skin >= 0:
+                blit_turned(surface, [sprites.sprite(skin, _SKINNED_BODY, _sprite_size(length * 1.5))],
+                            centres[row:row + 1], real[row:row + 1, HEADING])
+            else:
+                pygame.draw.polygon(surface, colours[row].tolist() if alive[row] else DEAD, body.tolist())
             pygame.draw.polygon(surface, colour, body.tolist(), 2)
 
     def draw_sensors(self, surface, camera, state, row, inputs):
@@ -109,6 +128,11 @@ class RacingRenderer(Renderer):
         steer = float(pygame.K_LEFT in held) - float(pygame.K_RIGHT in held)  # left turns anticlockwise
         throttle = float(pygame.K_UP in held) - float(pygame.K_DOWN in held)
         return np.array([steer, throttle], dtype=np.float32)
+
+
+def _sprite_size(length: float) -> tuple:
+    """(width, height) pixels of a car sprite `length` pixels long."""
+    return max(1, round(length)), max(1, round(length * CAR_WIDTH / CAR_LENGTH))
 
 
 RENDERER = RacingRenderer

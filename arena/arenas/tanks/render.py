@@ -1,4 +1,5 @@
-"""Drawing the tanks arena: the field from above, tanks as rotated hulls with a barrel, the points.
+"""Drawing the tanks arena: the field from above, tanks as rotated hulls with a barrel (hulls in
+the tanks' skins, outlined in their colour), the points.
 
 Every environment's network tank is drawn; the points (and, in shared mode, the greedy
 rivals) of an environment only for the marked ones (the leader, the selected tank, the
@@ -12,7 +13,7 @@ import pygame
 from arena.arenas.tanks.params import PARAMS
 from arena.arenas.tanks.sim import IN_POINTS, IN_TANK, N_RAYS, N_SENSED, RAY_COS, RAY_SIN
 from arena.arenas.tanks.state import COS, HEADING, SIN, X, Y
-from arena.ui.draw import DEAD, Renderer, draw_polygons, rotated, visible
+from arena.ui.draw import DEAD, Renderer, blit_turned, body_shape, draw_polygons, outline_polygons, rotated, visible
 
 FLOOR = (52, 58, 50)
 OUTSIDE = (24, 28, 24)
@@ -27,12 +28,14 @@ TANK_LENGTH = 2.6  # metres: a little more than the 2 m the walls keep clear of 
 TANK_WIDTH = 2.0
 MIN_TANK_PIXELS = 7.0  # zoomed far out, tanks keep this length so they stay visible
 _HULL = np.array([[0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]])  # unit square, front first
+_SKINNED_HULL = body_shape(_HULL)
 _BARREL = np.array([[0.0, 0.0], [0.85, 0.0]])  # from the centre forward, in hull lengths
 _RAY_ANGLES = np.arctan2(RAY_SIN, RAY_COS)
 
 
 class TanksRenderer(Renderer):
     human_keys = "arrows: up both tracks forward, down both back, left and right turn"
+    skin_size = (32, round(32 * TANK_WIDTH / TANK_LENGTH))
 
     def bounds(self):
         margin = 2.0
@@ -56,12 +59,21 @@ class TanksRenderer(Renderer):
             pygame.draw.rect(surface, WALL_EDGE, rect, 1)
         pygame.draw.rect(surface, WALL_EDGE, self._rect(camera, (0.0, 0.0, level.width, level.height)), 2)
 
-    def _tanks(self, surface, camera, tanks, colours, length, outline=None):
-        """Hulls and barrels of tanks float64[m, N_TANK] (their rows), colours uint8[m, 3]."""
+    def _tanks(self, surface, camera, tanks, colours, length, outline=None, sprites=None, worn=None):
+        """Hulls and barrels of tanks float64[m, N_TANK] (their rows), colours uint8[m, 3]; hulls
+        in the skins `worn` (int64[m], -1 for none) of `sprites`, outlined in their colours."""
         centres = camera.to_screen(tanks[:, [X, Y]])
         headings = -tanks[:, HEADING]  # the screen's y axis points down, so headings turn the other way
         hulls = rotated(_HULL * np.array([length, length * TANK_WIDTH / TANK_LENGTH]), centres, headings)
-        draw_polygons(surface, hulls, colours)
+        if sprites is None:
+            draw_polygons(surface, hulls, colours)
+        else:
+            plain, dressed = worn < 0, worn >= 0
+            draw_polygons(surface, hulls[plain], colours[plain])
+            size = (max(1, round(length)), max(1, round(length * TANK_WIDTH / TANK_LENGTH)))
+            blit_turned(surface, [sprites.sprite(t, _SKINNED_HULL, size) for t in worn[dressed].tolist()],
+                        centres[dressed], tanks[dressed, HEADING])
+            outline_polygons(surface, hulls[dressed], colours[dressed], 1 if length < 24 else 2)
         barrels = rotated(_BARREL * length, centres, headings)
         width = max(1, int(length * 0.12))
         for (start, end), colour in zip(barrels.tolist(), colours.tolist()):
@@ -70,7 +82,7 @@ class TanksRenderer(Renderer):
             for hull in hulls.tolist():
                 pygame.draw.polygon(surface, outline, hull, 2)
 
-    def draw_agents(self, surface, camera, state, colours, marks):
+    def draw_agents(self, surface, camera, state, colours, marks, skins=None):
         tank = state.tank
         alive = state.alive
         length = max(TANK_LENGTH * camera.scale, MIN_TANK_PIXELS)
@@ -79,7 +91,9 @@ class TanksRenderer(Renderer):
         for x, y in centres[np.flatnonzero(~alive & on_screen)].tolist():
             pygame.draw.circle(surface, DEAD, (x, y), max(1.5, length * 0.18))
         running = np.flatnonzero(alive & on_screen)
-        self._tanks(surface, camera, tank[running, 0], colours[running], length)
+        sprites = self.skin_sprites(skins, self.arena.spec.roles[0].name)
+        worn = sprites.worn(running) if sprites is not None else None
+        self._tanks(surface, camera, tank[running, 0], colours[running], length, None, sprites, worn)
         shown = list(marks.items()) or [(0, None)]
         dot = max(2.5, PARAMS.catch_radius * 0.45 * camera.scale)
         for row, colour in shown:
@@ -95,7 +109,9 @@ class TanksRenderer(Renderer):
                             length, colour)
             if colour is not None:
                 own = colours[row:row + 1] if alive[row] else np.array([DEAD], dtype=np.uint8)
-                self._tanks(surface, camera, tank[row:row + 1, 0], own, length * 1.3, colour)
+                dressed = sprites is not None and alive[row]
+                self._tanks(surface, camera, tank[row:row + 1, 0], own, length * 1.3, colour,
+                            sprites if dressed else None, sprites.worn([row]) if dressed else None)
 
     def draw_sensors(self, surface, camera, state, row, inputs):
         me = state.tank[row, 0]

@@ -1,4 +1,5 @@
-"""Drawing the tunnel arena: seed 001's side view of the track, points flying right."""
+"""Drawing the tunnel arena: seed 001's side view of the track, points flying right (discs in
+their skins, ringed in their colour)."""
 
 import numpy as np
 import pygame
@@ -46,11 +47,21 @@ class TunnelRenderer(Renderer):
             points = np.concatenate([np.stack([x, edge], axis=1), [[x[-1], far], [x[0], far]]])
             pygame.draw.polygon(surface, WALL, camera.to_screen(points).tolist())
 
-    def draw_agents(self, surface, camera, state, colours, marks):
+    def draw_agents(self, surface, camera, state, colours, marks, skins=None):
         centres = camera.to_screen(self.world_positions(state))
         radius = max(3.0, 0.12 * STRETCH * camera.scale)
         on_screen = visible(camera, centres)
-        for row in np.flatnonzero(on_screen).tolist():
+        shown = np.flatnonzero(on_screen)
+        sprites = self.skin_sprites(skins, self.arena.spec.roles[0].name)
+        worn = sprites.worn(shown) if sprites is not None else np.full(shown.shape, -1)
+        side = max(1, round(2 * radius))
+        ring = 1 if radius < 12 else 2
+        for row, skin in zip(shown.tolist(), worn.tolist()):
+            if skin >= 0 and state.alive[row]:
+                x, y = centres[row]
+                surface.blit(sprites.sprite(skin, (), (side, side)), (round(x - side / 2), round(y - side / 2)))
+                pygame.draw.circle(surface, colours[row].tolist(), centres[row].tolist(), radius, ring)
+                continue
             colour = colours[row].tolist() if state.alive[row] else DEAD
             pygame.draw.circle(surface, colour, centres[row].tolist(), radius if state.alive[row] else radius * 0.5)
         for row, colour in marks.items():
