@@ -76,6 +76,12 @@ def triangles(picture) -> tuple:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def _font(size: int):
+    if size not in _fonts:
+        _fonts[size] = pygame.font.Font(None, size)
+    return _fonts[size]
+
+
 def _label(text: str, size: int, colour) -> tuple:
     key = (text, size, tuple(colour))
     if key not in _labels:
@@ -83,9 +89,12 @@ def _label(text: str, size: int, colour) -> tuple:
             _labels.clear()
         if not pygame.font.get_init():
             pygame.font.init()
-        if size not in _fonts:
-            _fonts[size] = pygame.font.Font(None, size)
-        surface = _fonts[size].render(text, True, tuple(round(255 * c) for c in colour[:3]))
+        rgb = tuple(round(255 * c) for c in colour[:3])
+        try:
+            surface = _font(size).render(text, True, rgb)
+        except pygame.error:  # a font made before pygame last quit (another window in this process)
+            _fonts.clear()
+            surface = _font(size).render(text, True, rgb)
         rgba = np.frombuffer(pygame.image.tobytes(surface, "RGBA", True), dtype=np.uint8).reshape(-1, 4).copy()
         rgba[:, 3] = (rgba[:, 3] * colour[3]).astype(np.uint8)
         _labels[key] = (surface.get_width(), surface.get_height(), rgba.tobytes())
