@@ -34,6 +34,7 @@ SKIN_PARAMS = NeatParams(
     weight_max=8.0,
     initial_connection="partial",
     initial_connection_probability=0.5,
+    compatibility_threshold=10.0,  # CPPN weights are wide: at 3.0 (the paper's) 100 first genomes make ~100 species
     target_species=8,
 )
 
