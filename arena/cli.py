@@ -6,7 +6,7 @@ import sys
 import time
 
 from arena.core.cli import OneLineParser, parse_size, run_guarded
-from arena.core.errors import UsageError
+from arena.core.errors import ArenaError, LevelError, UsageError
 from arena.evaluate import BACKENDS
 
 PROG = "arena"
@@ -126,6 +126,23 @@ def build_parser() -> OneLineParser:
     evaluate.add_argument("--seed", type=_seed, default=0, help="seed of the first generated level (default 0)")
     evaluate.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     evaluate.set_defaults(handler=cmd_eval)
+
+    levels = commands.add_parser("levels", help="check level files, or generate new ones")
+    level_commands = levels.add_subparsers(dest="levels_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
+    level_commands.required = True
+    check = level_commands.add_parser("check", help="load and validate level files (exit 2 if any is bad)")
+    check.add_argument("paths", nargs="+", metavar="PATH",
+                       help="level files: JSON (the arena is read from the file), or Pac-Man text grids (.txt, .lay)")
+    check.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    check.set_defaults(handler=cmd_levels)
+    new = level_commands.add_parser("new", help="write a new level: a seeded generated one (--generate)")
+    new.add_argument("arena", help="tunnel, racing, cartpole, tanks or pacman")
+    new.add_argument("--generate", action="store_true", help="generate the level from --seed (required for now)")
+    new.add_argument("--seed", type=_seed, default=0, help="the generator's seed (default 0): a seed is a level")
+    new.add_argument("--out", required=True, help="the level file to write (.json; Pac-Man also .txt or .lay)")
+    new.add_argument("--force", action="store_true", help="replace an existing file")
+    new.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    new.set_defaults(handler=cmd_levels)
 
     bench = commands.add_parser("bench", help="measure a rollout kernel against a numpy stepper, or NEAT")
     bench.add_argument("arena", help="tunnel, racing, tanks or pacman; neat (XOR, double pole, racing with "
@@ -634,6 +651,66 @@ def _gpu_painter(size):
                          f"{size[0]}x{size[1]}")
     painter = GLPainter()
     return lambda net, width, height, z: painter.paint(net, width, height, z)
+
+
+PACMAN_GRIDS = (".txt", ".lay")  # Pac-Man mazes as character grids; every other level is JSON
+
+
+def level_arena(path) -> str:
+    """The arena a level file is for: Pac-Man for a text grid, else the JSON's "arena" field."""
+    from pathlib import Path
+
+    from arena.arenas.levelfile import read_level_json
+
+    if Path(path).suffix.lower() in PACMAN_GRIDS:
+        return "pacman"
+    data = read_level_json(path)
+    arena = data.get("arena") if isinstance(data, dict) else None
+    if not isinstance(arena, str):
+        raise LevelError(f"{path}: not a level file (no arena named in field 'arena')")
+    return arena
+
+
+def cmd_levels(args) -> int:
+    from pathlib import Path
+
+    from arena.arenas import get_arena
+
+    if args.levels_command == "new":
+        if not args.generate:
+            raise UsageError("levels new makes a generated level for now: add --generate (and --seed S)")
+        arena = get_arena(args.arena)
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            raise UsageError(f"--out {out}: exists; choose another name or pass --force to replace it")
+        if not out.parent.is_dir():
+            raise UsageError(f"--out {out}: no folder {out.parent}")
+        grid = out.suffix.lower() in PACMAN_GRIDS
+        if out.suffix.lower() != ".json" and not (grid and args.arena == "pacman"):
+            kinds = ".json, .txt or .lay" if args.arena == "pacman" else ".json"
+            raise UsageError(f"--out {out}: a {args.arena} level is a {kinds} file")
+        level = arena.generate_level(args.seed)
+        arena.level_module.save(level, out)
+        arena.load_level(out)  # what was written loads back, or this says why
+        summary = {"arena": args.arena, "seed": args.seed, "out": str(out)}
+        print(json.dumps(summary) if args.json else f"wrote {args.arena} level {out} (seed {args.seed})")
+        return 0
+    rows = []
+    for path in args.paths:
+        try:
+            name = level_arena(path)
+            get_arena(name).load_level(path)
+            rows.append({"path": path, "arena": name, "ok": True})
+            if not args.json:
+                print(f"{path}: ok ({name})")
+        except ArenaError as exc:
+            rows.append({"path": path, "ok": False, "error": str(exc)})
+            print(f"{PROG} levels: {exc}" if str(path) in str(exc) else f"{PROG} levels: {path}: {exc}",
+                  file=sys.stderr)
+    bad = sum(not row["ok"] for row in rows)
+    if args.json:
+        print(json.dumps({"checked": len(rows), "bad": bad, "files": rows}))
+    return 2 if bad else 0
 
 
 def cmd_runs(args) -> int:
