@@ -18,12 +18,13 @@ def check_header(data, arena_name: str, source: str) -> None:
     if not isinstance(data, dict):
         raise LevelError(f"{source}: not a level file (expected a JSON object)")
     if data.get("format") != LEVEL_FORMAT:
-        raise LevelError(f"{source}: not a level file (field 'format' is {data.get('format')!r})")
+        raise LevelError(f"{source}: not a level file (field 'format' is {short_repr(data.get('format'))})")
     version = data.get("version")
     if version != LEVEL_VERSION:
-        raise LevelError(f"{source}: level version {version!r} is not supported (this program reads {LEVEL_VERSION})")
+        raise LevelError(f"{source}: level version {short_repr(version)} is not supported (this program reads "
+                         f"{LEVEL_VERSION})")
     if data.get("arena") != arena_name:
-        raise LevelError(f"{source}: a level for arena {data.get('arena')!r}, not {arena_name!r}")
+        raise LevelError(f"{source}: a level for arena {short_repr(data.get('arena'))}, not {arena_name!r}")
 
 
 def is_finite_number(value) -> bool:
@@ -35,7 +36,7 @@ def is_finite_number(value) -> bool:
     return math.isfinite(value)
 
 
-def _short(value, limit: int = 60) -> str:
+def short_repr(value, limit: int = 60) -> str:
     """repr(value), cut to `limit` characters, so a huge bad value still gives a one-line message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -47,11 +48,11 @@ def require_number(data: dict, key: str, source: str, minimum=None, exclusive=Fa
         return float(default)
     value = data.get(key)
     if not is_finite_number(value):
-        raise LevelError(f"{source}: field {key!r} must be a finite number, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be a finite number, got {short_repr(value)}")
     if minimum is not None and (value < minimum or (exclusive and value == minimum)):
-        raise LevelError(f"{source}: field {key!r} must be {'>' if exclusive else '>='} {minimum}, got {value}")
+        raise LevelError(f"{source}: field {key!r} must be {'>' if exclusive else '>='} {minimum}, got {short_repr(value)}")
     if maximum is not None and value > maximum:
-        raise LevelError(f"{source}: field {key!r} must be <= {maximum}, got {value}")
+        raise LevelError(f"{source}: field {key!r} must be <= {maximum}, got {short_repr(value)}")
     return float(value)
 
 
@@ -61,11 +62,11 @@ def require_int(data: dict, key: str, source: str, minimum=None, maximum=None, d
         return int(default)
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise LevelError(f"{source}: field {key!r} must be a whole number, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be a whole number, got {short_repr(value)}")
     if minimum is not None and value < minimum:
-        raise LevelError(f"{source}: field {key!r} must be >= {minimum}, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be >= {minimum}, got {short_repr(value)}")
     if maximum is not None and value > maximum:
-        raise LevelError(f"{source}: field {key!r} must be <= {maximum}, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be <= {maximum}, got {short_repr(value)}")
     return value
 
 
@@ -75,7 +76,7 @@ def require_bool(data: dict, key: str, source: str, default=None) -> bool:
         return bool(default)
     value = data.get(key)
     if not isinstance(value, bool):
-        raise LevelError(f"{source}: field {key!r} must be true or false, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be true or false, got {short_repr(value)}")
     return value
 
 
@@ -85,7 +86,7 @@ def require_choice(data: dict, key: str, source: str, choices: tuple, default=No
         return default
     value = data.get(key)
     if not isinstance(value, str) or value not in choices:
-        raise LevelError(f"{source}: field {key!r} must be one of {', '.join(map(repr, choices))}, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be one of {', '.join(map(repr, choices))}, got {short_repr(value)}")
     return value
 
 
@@ -95,7 +96,7 @@ def require_numbers(data: dict, key: str, source: str, length: int, default=None
         return tuple(float(v) for v in default)
     value = data.get(key)
     if not isinstance(value, list) or len(value) != length or not all(is_finite_number(v) for v in value):
-        raise LevelError(f"{source}: field {key!r} must be a list of {length} finite numbers, got {_short(value)}")
+        raise LevelError(f"{source}: field {key!r} must be a list of {length} finite numbers, got {short_repr(value)}")
     return tuple(float(v) for v in value)
 
 
@@ -103,4 +104,4 @@ def refuse_unknown_fields(data: dict, known, source: str) -> None:
     """A misspelt field would silently take its default: name it instead."""
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise LevelError(f"{source}: unknown field {_short(unknown[0])} (known: {', '.join(sorted(known))})")
+        raise LevelError(f"{source}: unknown field {short_repr(unknown[0])} (known: {', '.join(sorted(known))})")

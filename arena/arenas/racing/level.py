@@ -10,12 +10,27 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.arenas.levelfile import check_header, read_level_json, require_number
+from arena.arenas.levelfile import (
+    check_header,
+    read_level_json,
+    require_number,
+    short_repr,
+)
 from arena.arenas.racing.params import PARAMS
-from arena.arenas.racing.track import catmull_rom_closed, clearance_grid, find_problem, resample_closed, segment_table
+from arena.arenas.racing.track import (
+    catmull_rom_closed,
+    clearance_grid,
+    find_problem,
+    resample_closed,
+    segment_table,
+)
 from arena.core.errors import LevelError
 from arena.core.fileio import write_json
 from arena.core.seeding import STREAM_LEVEL, rng
+
+# Checking a track takes time quadratic in its length, and its clearance grid grows with its
+# area (at most that of a circle of this circumference): a 5 km lap loads in about 2 s.
+MAX_LAP_LENGTH = 5000.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,9 @@ def build(name: str, points, widths, laps: int, source: str) -> RacingLevel:
     if np.linalg.norm(np.diff(np.vstack([points, points[:1]]), axis=0), axis=1).min() < 1e-6:
         raise LevelError(f"{source}: two consecutive control points are at the same place")
     xy, w = catmull_rom_closed(points, widths)
+    spline_length = np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1).sum()
+    if spline_length > MAX_LAP_LENGTH:
+        raise LevelError(f"{source}: the track is {spline_length:.0f} m long; at most {MAX_LAP_LENGTH:g} m a lap")
     centre, width, length = resample_closed(xy, w, PARAMS.spline_spacing)
     if length < 20 * PARAMS.spline_spacing:
         raise LevelError(f"{source}: the track is only {length:.1f} m long")
@@ -72,7 +90,8 @@ def from_data(data, source: str) -> RacingLevel:
             not isinstance(v, bool) and isinstance(v, (int, float)) and abs(v) <= PARAMS.max_extent for v in point
         )):
             raise LevelError(
-                f"{source}: field 'centreline' point {i} is {point!r}, not [x, y] within +-{PARAMS.max_extent:g}"
+                f"{source}: field 'centreline' point {i} is {short_repr(point)}, not [x, y] within "
+                f"+-{PARAMS.max_extent:g}"
             )
     width = data.get("width")
     if isinstance(width, list):
@@ -84,7 +103,7 @@ def from_data(data, source: str) -> RacingLevel:
         widths = require_number(data, "width", source, PARAMS.min_width, False, PARAMS.max_width)
     laps = data.get("laps", 1)
     if isinstance(laps, bool) or not isinstance(laps, int) or not 1 <= laps <= 100:
-        raise LevelError(f"{source}: field 'laps' must be a whole number from 1 to 100, got {laps!r}")
+        raise LevelError(f"{source}: field 'laps' must be a whole number from 1 to 100, got {short_repr(laps)}")
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str):
         raise LevelError(f"{source}: field 'name' must be text")

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.arenas.levelfile import check_header, read_level_json, require_number
+from arena.arenas.levelfile import (
+    check_header,
+    is_finite_number,
+    read_level_json,
+    require_number,
+    short_repr,
+)
 from arena.arenas.tunnel.params import LOOKAHEAD, PARAMS
 from arena.core.errors import LevelError
 from arena.core.fileio import write_json
@@ -44,11 +50,11 @@ def from_data(data, source: str) -> TunnelLevel:
             f"{source}: field 'top' has {len(top)} columns, needs {MIN_COLUMNS} to {PARAMS.max_level_length}"
         )
     for i, value in enumerate(top):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise LevelError(f"{source}: field 'top' column {i} is {value!r}, not a finite number")
+        if not is_finite_number(value):  # not np.isfinite: it raises TypeError on a huge JSON integer
+            raise LevelError(f"{source}: field 'top' column {i} is {short_repr(value)}, not a finite number")
     gap = require_number(data, "gap", source, minimum=0.0, exclusive=True)
     if not top[0] - gap <= 0.0 <= top[0]:
-        raise LevelError(f"{source}: the start height 0 is outside the walls at column 0 (top {top[0]}, gap {gap})")
+        raise LevelError(f"{source}: the start height 0 is outside the walls at column 0 (top {short_repr(top[0])}, gap {gap})")
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str):
         raise LevelError(f"{source}: field 'name' must be text")

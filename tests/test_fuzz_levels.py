@@ -1,0 +1,403 @@
+"""Thousands of generated malformed level files load and play, or raise only `ArenaError`.
+
+The seed files are real: every arena's built-in levels (JSON, and Pac-Man's text grids) and
+levels its seeded generator makes (written with the arena's `to_data`; Pac-Man's also as a grid).
+Hypothesis corrupts them byte by byte (cuts, flipped, inserted and deleted bytes, bytes that are
+not UTF-8, huge numbers, deep nesting), field by field on the parsed JSON (fields deleted, values
+of another type, numbers huge, negative or tiny, lists emptied or grown, sections of another
+arena's level, wrong format, version or arena), and cell by cell on Pac-Man grids (characters
+changed, P or G removed or doubled, rows cut or grown, walls that shut pellets off). Every file
+must either load and be playable -- reset, a few steps and a short rollout with random networks
+-- or fail with one `ArenaError` line naming the file.
+
+FUZZ_EXAMPLES sets the examples of each of the four fuzz tests (default 1250: 5,000 files).
+"""
+
+import copy
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from arena.arenas import load_all
+from arena.brains.mlp import MLPSpec
+from arena.brains.netbatch import compile_mlp, forward
+from arena.core.errors import ArenaError
+
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1250")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+REGISTRY = load_all()
+ARENA_NAMES = sorted(REGISTRY)
+GENERATED_SEEDS = (1, 2)
+N_ENVS = 2
+STEP_TICKS = 3
+ROLLOUT_TICKS = 20
+
+
+class Corpus:
+    """The seed files: `documents` a list of (arena name, file bytes, parsed JSON) of every JSON
+    level, `grids` a list of Pac-Man mazes as text, and random networks for every role."""
+
+    def __init__(self):
+        self.documents, self.grids = [], []
+        for name, arena in REGISTRY.items():
+            module = arena.level_module
+            for path in arena.builtin_levels():
+                if path.suffix == ".json":
+                    self.documents.append((name, path.read_bytes(), json.loads(path.read_bytes())))
+                else:
+                    self.grids.append(path.read_text(encoding="utf-8"))
+            for seed in GENERATED_SEEDS:
+                level = arena.generate_level(seed)
+                document = module.to_data(level)
+                self.documents.append((name, json.dumps(document, indent=1).encode(), document))
+                if name == "pacman":
+                    self.grids.append("\n".join(level.maze) + "\n")
+        rng = np.random.default_rng(0)
+        self.nets = {}
+        for arena in REGISTRY.values():
+            for role in arena.spec.roles:
+                spec = MLPSpec.for_role(role)
+                self.nets[arena.spec.name, role.name] = compile_mlp(spec, spec.random_genomes(
+                    rng, N_ENVS * role.agents, 1.0))
+
+    def __repr__(self):  # hypothesis prints the arguments of a failing example
+        return f"<{len(self.documents)} seed level documents, {len(self.grids)} seed mazes>"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    seeds = Corpus()
+    assert {name for name, _, _ in seeds.documents} == set(ARENA_NAMES)
+    assert len(seeds.grids) >= 5
+    return seeds
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("levels")
+
+
+def reason(error: ArenaError) -> str:
+    """What a refusal is about, for hypothesis's statistics: the field it names, or its first words."""
+    message = str(error).split(": ", 1)[-1]
+    found = re.search(r"field '([^'.\[]+)", message)
+    return f"field {found.group(1)}" if found else " ".join(w for w in message.split()[:4] if w.isalpha())
+
+
+# -- what every generated file must survive
+
+def load_and_play(path, arena_name: str, corpus: Corpus) -> None:
+    """Load the level at `path` in its arena; what loads must reset, step and roll out."""
+    arena = REGISTRY[arena_name]
+    try:
+        level = arena.load_level(path)
+    except ArenaError as exc:
+        message = str(exc)
+        assert str(path) in message and "\n" not in message, message
+        event(f"{arena_name} refused: {reason(exc)}")
+        return
+    nets = {role.name: corpus.nets[arena_name, role.name] for role in arena.spec.roles}
+    seeds = np.arange(N_ENVS, dtype=np.uint64)
+    state = arena.reset(level, N_ENVS, seeds)
+    for _ in range(STEP_TICKS):
+        observations = arena.observe(level, state)
+        for role, values in observations.items():
+            assert values.shape[0] == N_ENVS * arena.spec.role(role).agents
+        arena.step(level, state, {role: forward(nets[role], observations[role]) for role in nets})
+    outcome = arena.rollout(level, nets, seeds, ROLLOUT_TICKS)
+    assert outcome.ticks.shape == (N_ENVS,) and np.all(outcome.ticks <= ROLLOUT_TICKS)
+    for role in nets:
+        assert np.all(np.isfinite(outcome.fitness[role]))
+    event(f"{arena_name} loaded and played")
+
+
+# -- byte-level corruption
+
+BYTE_EDITS = ("truncate", "flip", "insert", "delete", "digit", "number", "nest", "empty")
+ODD_BYTES = [b"\xff", b"\xfe\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00", b"\\ud800", b"\\u0000", b"NaN",
+             b"-Infinity", b"{", b"}", b"[", b"]", b'"', b",", b":", b"\n", b"\r", b"\t", b"null", b"true",
+             "\u2028".encode(), "\u00e9".encode()]
+HUGE_NUMBERS = [b"9" * 5000, b"1" + b"0" * 400, b"1e999", b"-1e999", b"1e-999", b"18446744073709551616",
+                b"9223372036854775808", b"2147483648", b"-2147483649", b"1.7976931348623157e308", b"1e300",
+                b"-1e300", b"5000.0001", b"-5000", b"1e-320", b"-0", b"0.5", b"-1", b"0", b"1e6"]
+NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+DIGIT = re.compile(rb"\d")
+
+
+def corrupt_bytes(data, raw: bytes) -> bytes:
+    """`raw` after one to three byte-level edits drawn from `data`."""
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        edit = data.draw(st.sampled_from(BYTE_EDITS), label="edit")
+        where = data.draw(st.integers(0, len(raw)), label="where")
+        if edit == "truncate":
+            raw = raw[:where]
+        elif edit == "flip" and where < len(raw):
+            raw = raw[:where] + bytes([raw[where] ^ data.draw(st.integers(1, 255), label="mask")]) + raw[where + 1:]
+        elif edit == "insert":
+            raw = raw[:where] + data.draw(st.sampled_from(ODD_BYTES) | st.binary(min_size=1, max_size=8),
+                                       label="bytes") + raw[where:]
+        elif edit == "delete":
+            raw = raw[:where] + raw[where + data.draw(st.integers(1, 64), label="length"):]
+        elif edit == "digit" and (found := DIGIT.search(raw, where)):  # often still valid JSON
+            raw = raw[:found.start()] + data.draw(st.sampled_from(b"0123456789"), label="digit").to_bytes(1, "big") \
+                + raw[found.end():]
+        elif edit == "number" and (found := NUMBER.search(raw, where)):
+            raw = raw[:found.start()] + data.draw(st.sampled_from(HUGE_NUMBERS), label="number") + raw[found.end():]
+        elif edit == "nest" and (found := NUMBER.search(raw, where)):  # deeper than any parser recursion
+            depth = data.draw(st.sampled_from([2, 50, 5000, 100_000]), label="depth")
+            raw = raw[:found.start()] + b"[" * depth + found.group() + b"]" * depth + raw[found.end():]
+        elif edit == "empty":
+            raw = b""
+    return raw
+
+
+# -- structure-level corruption
+
+ODD_VALUES = [
+    None, True, False, 0, -1, 1, 2, 3, 4, 2**31, 2**63, 10**400, -(10**400), 0.5, -0.0, 1e-320, 1e300, -1e300,
+    1e308, 5000.0, -5000.0, 5001, 1e6, -1e6, 300, 301, 1_000_000, 10_000_001, "", "x", "nan", "inf", "%%%", "P",
+    "racing", [], [[]], [0, 0], [0, 0, 0], [0, 0, 10, 10], [1, [2]], [None], {}, ["%P.G%"], ["%%%", "%P.G%", "%%%"],
+]
+
+
+def containers(children):
+    """Lists and objects of `children` (JSON containers, for st.recursive)."""
+    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+
+
+# values are copied: a list or object put into a document may be edited there by a later edit
+JUNK = st.sampled_from(ODD_VALUES).map(copy.deepcopy) | st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    containers, max_leaves=12,
+)
+HEADER_VALUES = {"format": ["arena.level", "arena.brain", "ARENA.LEVEL", "", None, 1],
+                 "version": [0, 2, -1, "1", 1.0, True, None, 2**64, [1]],
+                 "arena": [*ARENA_NAMES, "", "Racing", None, 5, ["racing"]]}
+# type-keeping edits ("near", "maze") get past the type checks, so they weigh more
+STRUCTURE_EDITS = ("delete", "retype", "near", "near", "near", "near", "resize", "resize", "swap", "header", "nest",
+                   "maze", "maze")
+
+
+def locations(value, path=()):
+    """Paths into a JSON value: the value, every key, and the first, a random-ish middle and the
+    last item of a list (long lists: the tunnel's columns, the racing centreline)."""
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from locations(item, path + (key,))
+    elif isinstance(value, list) and value:
+        for index in sorted({0, len(value) // 3, len(value) // 2, len(value) - 1}):
+            yield from locations(value[index], path + (index,))
+
+
+def at(document, path):
+    for key in path:
+        document = document[key]
+    return document
+
+
+def near(data, value):
+    """A value of the same type close to `value`, or at a boundary: most pass the type checks."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return data.draw(st.sampled_from([value + 1, value - 1, -value, 2 * value, value // 2, 0, -1, 10 * value,
+                                          2**31, 2**63, 10**400]), label="near")
+    if isinstance(value, float):
+        return data.draw(st.sampled_from([2 * value, -value, value + 1, value + 0.5, 0.0, value * 1e30, 1e300,
+                                          -1e300, 5e-324, value / 1e9, 4999.9, -4999.9]), label="near")
+    if isinstance(value, str):
+        return data.draw(st.sampled_from(["", value.upper(), value + " ", value[:-1], value + value, *ARENA_NAMES]),
+                         label="near")
+    return data.draw(JUNK, label="value")
+
+
+def edit_maze(data, maze: list) -> None:
+    """Change a Pac-Man maze (a list of rows) in place, with the grid edits."""
+    if maze and all(isinstance(row, str) for row in maze):
+        maze[:] = edit_grid(data, maze)
+
+
+def corrupt_structure(data, document, others: list):
+    """`document` (parsed JSON, changed in place) after one to three field-level edits drawn from
+    `data`; `others` are the other seed documents, of every arena, to swap sections with."""
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        paths = list(locations(document))
+        edit = data.draw(st.sampled_from(STRUCTURE_EDITS), label="edit")
+        if edit == "delete":
+            keys = [p for p in paths if p and isinstance(p[-1], str)]
+            if keys:
+                path = data.draw(st.sampled_from(keys), label="path")
+                del at(document, path[:-1])[path[-1]]
+        elif edit == "retype" and len(paths) > 1:
+            path = data.draw(st.sampled_from(paths[1:]), label="path")
+            at(document, path[:-1])[path[-1]] = data.draw(JUNK, label="value")
+        elif edit == "near" and len(paths) > 1:
+            path = data.draw(st.sampled_from(paths[1:]), label="path")
+            at(document, path[:-1])[path[-1]] = near(data, at(document, path))
+        elif edit == "resize":
+            lists = [p for p in paths if isinstance(at(document, p), list)]
+            if lists:
+                items = at(document, data.draw(st.sampled_from(lists), label="path"))
+                how = data.draw(st.sampled_from(["drop last", "drop first", "keep few", "clear", "repeat", "append",
+                                                 "double", "reverse"]), label="how")
+                if how == "drop last" and items:
+                    items.pop()
+                elif how == "drop first" and items:
+                    items.pop(0)
+                elif how == "keep few":
+                    del items[data.draw(st.integers(1, 5), label="kept"):]
+                elif how == "clear":
+                    items.clear()
+                elif how == "repeat" and items:
+                    items.append(copy.deepcopy(items[data.draw(st.integers(0, len(items) - 1), label="item")]))
+                elif how == "append":
+                    items.append(data.draw(JUNK, label="value"))
+                elif how == "double":
+                    items.extend(copy.deepcopy(items))
+                elif how == "reverse":
+                    items.reverse()
+        elif edit == "swap":  # a field of another arena's level, or another level of the same arena
+            other = data.draw(st.sampled_from(others), label="other")
+            path = data.draw(st.sampled_from([p for p in locations(other) if 0 < len(p) <= 2]), label="path")
+            try:
+                at(document, path[:-1])[path[-1]] = copy.deepcopy(at(other, path))
+            except (KeyError, IndexError, TypeError):
+                pass  # no such place in this document
+        elif edit == "header":
+            key = data.draw(st.sampled_from(sorted(HEADER_VALUES)), label="key")
+            document[key] = data.draw(st.sampled_from(HEADER_VALUES[key]), label="value")
+        elif edit == "nest" and len(paths) > 1:
+            path = data.draw(st.sampled_from(paths[1:]), label="path")
+            value = at(document, path)
+            for _ in range(data.draw(st.integers(1, 40), label="depth")):
+                value = [value] if data.draw(st.booleans(), label="list") else {"x": value}
+            at(document, path[:-1])[path[-1]] = value
+        elif edit == "maze" and isinstance(document.get("maze"), list):
+            edit_maze(data, document["maze"])
+    return document
+
+
+# -- grid-level corruption (Pac-Man)
+
+CELLS = "%. oPG-"
+GRID_EDITS = ("cell", "cell", "cell", "drop P", "drop G", "extra", "row", "cut row", "grow row", "drop row",
+              "drop column", "wall in", "wall row", "bytes", "tiny")
+TINY_MAZES = [["P"], ["PG."], ["P.G"], ["%"], ["P", ".", "G"], ["%%%", "%P%", "%%%"], ["PG"], ["-P-G-.-"],
+              ["%%%%%", "%PG.%", "%%%%%"], ["P.  ", "   G"], [".P", "G "], ["%.%", "PGo", "%.%"]]
+
+
+def edit_grid(data, rows: list) -> list:
+    """The rows of a maze after one to three cell-level edits drawn from `data`."""
+    rows = list(rows)
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        edit = data.draw(st.sampled_from(GRID_EDITS), label="grid edit")
+        if not rows:
+            rows = [""]
+        r = data.draw(st.integers(0, len(rows) - 1), label="row")
+        c = data.draw(st.integers(0, max(len(rows[r]) - 1, 0)), label="column")
+        if edit == "cell" and rows[r]:
+            cell = data.draw(st.sampled_from(CELLS) | st.characters(max_codepoint=0x3000), label="character")
+            rows[r] = rows[r][:c] + cell + rows[r][c + 1:]
+        elif edit in ("drop P", "drop G"):
+            rows = [row.replace(edit[-1], data.draw(st.sampled_from("% ."), label="instead")) for row in rows]
+        elif edit == "extra" and rows[r]:  # a second P, a fifth G ...
+            rows[r] = rows[r][:c] + data.draw(st.sampled_from("PPGGGGG"), label="start") + rows[r][c + 1:]
+        elif edit == "row":
+            rows.insert(r, data.draw(st.sampled_from([rows[r], "%" * len(rows[r]), "." * len(rows[r]), "",
+                                                      " " * len(rows[r])]), label="new row"))
+        elif edit == "cut row":
+            rows[r] = rows[r][:c]
+        elif edit == "grow row":
+            rows[r] += data.draw(st.sampled_from(["%", " ", ".", "%" * 100]), label="more")
+        elif edit == "drop row":
+            del rows[r]
+        elif edit == "drop column":
+            rows = [row[:c] + row[c + 1:] for row in rows]
+        elif edit == "wall in":  # a wall round a cell: a pellet there cannot be reached
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                if 0 <= r + dr < len(rows) and 0 <= c + dc < len(rows[r + dr]):
+                    row = rows[r + dr]
+                    rows[r + dr] = row[:c + dc] + "%" + row[c + dc + 1:]
+        elif edit == "wall row":  # cut the maze in two
+            rows[r] = data.draw(st.sampled_from(["%", "-"]), label="wall") * len(rows[r])
+        elif edit == "bytes":
+            text = corrupt_bytes(data, "\n".join(rows).encode()).decode("utf-8", "replace")
+            rows = text.split("\n")
+        elif edit == "tiny":
+            rows = list(data.draw(st.sampled_from(TINY_MAZES), label="maze"))
+    return rows
+
+
+# -- the tests
+
+@FUZZ
+@given(data=st.data())
+def test_json_levels_with_corrupt_bytes_load_or_raise_arena_errors(corpus, work, data):
+    arena, raw, _ = data.draw(st.sampled_from(corpus.documents), label="seed")
+    path = work / f"bytes-{arena}.json"
+    path.write_bytes(corrupt_bytes(data, raw))
+    load_and_play(path, arena, corpus)
+
+
+@FUZZ
+@given(data=st.data())
+def test_json_levels_with_corrupt_fields_load_or_raise_arena_errors(corpus, work, data):
+    index = data.draw(st.integers(0, len(corpus.documents) - 1), label="seed")
+    arena, raw, _ = corpus.documents[index]
+    others = [document for k, (_, _, document) in enumerate(corpus.documents) if k != index]
+    document = corrupt_structure(data, json.loads(raw), others)
+    path = work / f"fields-{arena}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    load_and_play(path, arena, corpus)
+
+
+@FUZZ
+@given(data=st.data())
+def test_pacman_grids_with_corrupt_cells_load_or_raise_arena_errors(corpus, work, data):
+    text = data.draw(st.sampled_from(corpus.grids), label="seed")
+    rows = edit_grid(data, text.splitlines())
+    path = work / data.draw(st.sampled_from(["cells.txt", "cells.lay"]), label="name")
+    path.write_text("\n".join(rows) + data.draw(st.sampled_from(["\n", "", "\r\n", "\n\n  \n"]), label="end"),
+                    encoding="utf-8")
+    load_and_play(path, "pacman", corpus)
+
+
+@FUZZ
+@given(data=st.data())
+def test_pacman_grids_with_corrupt_bytes_load_or_raise_arena_errors(corpus, work, data):
+    text = data.draw(st.sampled_from(corpus.grids), label="seed")
+    path = work / "bytes.txt"
+    path.write_bytes(corrupt_bytes(data, text.encode()))
+    load_and_play(path, "pacman", corpus)
+
+
+# Corruptions that crashed or stalled a loader before it was fixed (found by these tests and by
+# probing around what they found): (arena, field, value, what the refusal says).
+BIG_CIRCLE = [[4900.0 * np.cos(a), 4900.0 * np.sin(a)] for a in np.linspace(0.0, 2 * np.pi, 200, endpoint=False)]
+PINNED = [
+    ("tunnel", ("top", 5), 10**400, "field 'top' column 5"),  # np.isfinite raised TypeError
+    ("tunnel", ("top", 0), -(10**400), "field 'top' column 0"),
+    ("racing", ("centreline",), BIG_CIRCLE, "m long; at most"),  # a 30 km lap: a minute and gigabytes to check
+    ("racing", ("centreline", 1), [4999.0, -4999.0], "m long; at most"),  # one far point: a long spike
+    ("racing", ("laps",), [0] * 100_000, "field 'laps'"),  # the whole list went into the message
+    ("tanks", ("format",), "x" * 100_000, "field 'format'"),  # so did a long format
+]
+
+
+@pytest.mark.parametrize("arena, field, value, message", PINNED,
+                         ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None)
+def test_corruptions_that_once_crashed_are_refused(corpus, work, arena, field, value, message):
+    document = copy.deepcopy(next(d for name, _, d in corpus.documents if name == arena))
+    at(document, field[:-1])[field[-1]] = value
+    path = work / f"pinned-{arena}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ArenaError) as caught:
+        REGISTRY[arena].load_level(path)
+    text = str(caught.value)
+    assert str(path) in text and message in text and "\n" not in text and len(text) < len(str(path)) + 300, text
