@@ -16,6 +16,7 @@ from arena.core.fileio import read_json
 from arena.evaluate import backend_from_args
 
 DEFAULT_POPULATION = 200
+WARM_UP_THREADS = ("warm-up", "warm-the-rest")  # threads that compile kernels while the window opens
 
 
 def load_kind(path) -> str:
@@ -143,6 +144,10 @@ def _size(text):
 
 
 def run_play(args) -> int:
+    return _exit_past_warm_up(_run_play(args))
+
+
+def _run_play(args) -> int:
     import pygame
 
     from arena.ui.app import HEADLESS_DRIVERS, App
@@ -189,6 +194,17 @@ def run_play(args) -> int:
         return 130
     finally:
         app.close()
+
+
+def _exit_past_warm_up(code: int) -> int:
+    """`code`, once the window has closed; or leave at once if a warm-up thread is still compiling kernels: it cannot be stopped, and
+    the interpreter's exit can wait on it (numba's compiler lock, the OpenMP runtime) for as
+    long as the compiling takes. Every save has finished by now, so nothing is lost."""
+    if not any(thread.name in WARM_UP_THREADS and thread.is_alive() for thread in threading.enumerate()):
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _save_on_exit(view):
