@@ -19,6 +19,7 @@ import math
 import os
 import re
 
+import corruption
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -157,32 +158,10 @@ ODD_BYTES = [b"\xff", b"\xfe\xff", b"\xc3(", b"\xed\xa0\x80", b"\xc0\x80", b"\x0
 HUGE_NUMBERS = [b"9" * 5000, b"1" + b"0" * 400, b"1e999", b"-1e999", b"1e-999", b"18446744073709551616",
                 b"9223372036854775808", b"2147483648", b"2147483647", b"-2147483649", b"1.7976931348623157e308",
                 b"3.5e38", b"-0", b"0.5", b"-1", b"0"]
-NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-DIGIT = re.compile(rb"\d")
 
 
 def corrupt_bytes(data, raw: bytes) -> bytes:
-    """`raw` after one to three byte-level edits drawn from `data`."""
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        edit = data.draw(st.sampled_from(BYTE_EDITS), label="edit")
-        where = data.draw(st.integers(0, len(raw)), label="where")
-        if edit == "truncate":
-            raw = raw[:where]
-        elif edit == "flip" and where < len(raw):
-            raw = raw[:where] + bytes([raw[where] ^ data.draw(st.integers(1, 255), label="mask")]) + raw[where + 1:]
-        elif edit == "insert":
-            raw = raw[:where] + data.draw(st.sampled_from(ODD_BYTES) | st.binary(min_size=1, max_size=8),
-                                       label="bytes") + raw[where:]
-        elif edit == "delete":
-            raw = raw[:where] + raw[where + data.draw(st.integers(1, 64), label="length"):]
-        elif edit == "digit" and (found := DIGIT.search(raw, where)):  # often still valid JSON
-            raw = raw[:found.start()] + data.draw(st.sampled_from(b"0123456789"), label="digit").to_bytes(1, "big") \
-                + raw[found.end():]
-        elif edit == "number" and (found := NUMBER.search(raw, where)):
-            raw = raw[:found.start()] + data.draw(st.sampled_from(HUGE_NUMBERS), label="number") + raw[found.end():]
-        elif edit == "empty":
-            raw = b""
-    return raw
+    return corruption.corrupt_bytes(data, raw, BYTE_EDITS, ODD_BYTES, HUGE_NUMBERS)
 
 
 # -- structure-level corruption

@@ -18,6 +18,7 @@ import json
 import os
 import re
 
+import corruption
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -125,35 +126,10 @@ ODD_BYTES = [b"\xff", b"\xfe\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00", b"\\ud800
 HUGE_NUMBERS = [b"9" * 5000, b"1" + b"0" * 400, b"1e999", b"-1e999", b"1e-999", b"18446744073709551616",
                 b"9223372036854775808", b"2147483648", b"-2147483649", b"1.7976931348623157e308", b"1e300",
                 b"-1e300", b"5000.0001", b"-5000", b"1e-320", b"-0", b"0.5", b"-1", b"0", b"1e6"]
-NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-DIGIT = re.compile(rb"\d")
 
 
 def corrupt_bytes(data, raw: bytes) -> bytes:
-    """`raw` after one to three byte-level edits drawn from `data`."""
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        edit = data.draw(st.sampled_from(BYTE_EDITS), label="edit")
-        where = data.draw(st.integers(0, len(raw)), label="where")
-        if edit == "truncate":
-            raw = raw[:where]
-        elif edit == "flip" and where < len(raw):
-            raw = raw[:where] + bytes([raw[where] ^ data.draw(st.integers(1, 255), label="mask")]) + raw[where + 1:]
-        elif edit == "insert":
-            raw = raw[:where] + data.draw(st.sampled_from(ODD_BYTES) | st.binary(min_size=1, max_size=8),
-                                       label="bytes") + raw[where:]
-        elif edit == "delete":
-            raw = raw[:where] + raw[where + data.draw(st.integers(1, 64), label="length"):]
-        elif edit == "digit" and (found := DIGIT.search(raw, where)):  # often still valid JSON
-            raw = raw[:found.start()] + data.draw(st.sampled_from(b"0123456789"), label="digit").to_bytes(1, "big") \
-                + raw[found.end():]
-        elif edit == "number" and (found := NUMBER.search(raw, where)):
-            raw = raw[:found.start()] + data.draw(st.sampled_from(HUGE_NUMBERS), label="number") + raw[found.end():]
-        elif edit == "nest" and (found := NUMBER.search(raw, where)):  # deeper than any parser recursion
-            depth = data.draw(st.sampled_from([2, 50, 5000, 100_000]), label="depth")
-            raw = raw[:found.start()] + b"[" * depth + found.group() + b"]" * depth + raw[found.end():]
-        elif edit == "empty":
-            raw = b""
-    return raw
+    return corruption.corrupt_bytes(data, raw, BYTE_EDITS, ODD_BYTES, HUGE_NUMBERS)
 
 
 # -- structure-level corruption
