@@ -99,6 +99,24 @@ def build_parser() -> OneLineParser:
     _backend_arguments(play, " (turbo speed and N)")
     play.set_defaults(handler=cmd_play)
 
+    edit = commands.add_parser("edit", help="the level editor: build or change a track, field or maze, and "
+                                             "watch a population evolve on it (F5)")
+    edit.add_argument("arena", help="racing, tanks or pacman")
+    edit.add_argument("level", nargs="?",
+                      help="the level file to open, or to create if it does not exist yet (default: a new level, "
+                           "named when first saved)")
+    edit.add_argument("--save-dir", default="saves",
+                      help="where save as suggests names, and where F5 keeps copies of unsaved levels and what "
+                           "evolved on them (default saves)")
+    edit.add_argument("--population", type=_positive_int, default=200, help="agents F5 evolves (default 200)")
+    edit.add_argument("--seed", type=_seed, default=0, help="random seed of the population F5 evolves (default 0)")
+    edit.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
+    edit.add_argument("--max-fps", type=_non_negative_int, default=60, help="frame-rate cap (default 60; 0: none)")
+    edit.add_argument("--no-gl", action="store_true", help="draw without OpenGL (no network view while playing)")
+    edit.add_argument("--frames", type=_positive_int, help="quit after this many frames")
+    edit.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
+    edit.set_defaults(handler=cmd_edit)
+
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
     _population_arguments(train, "not with --resume", 100)
     train.add_argument("--hidden", type=_hidden, help="mlp hidden layer sizes, e.g. 8,4 (default: the arena's)")
@@ -260,6 +278,12 @@ def cmd_play(args) -> int:
     from arena.ui.play import run_play
 
     return run_play(args)
+
+
+def cmd_edit(args) -> int:
+    from arena.ui.editor.view import run_edit
+
+    return run_edit(args)
 
 
 def cmd_train(args) -> int:

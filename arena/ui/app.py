@@ -128,8 +128,10 @@ class App:
             self.frame_times.append(frame_seconds)
         self._last = now
         for event in pygame.event.get():
-            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q):
-                self.running = False
+            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q
+                                             and not getattr(self.view, "typing", False)):
+                keep_open = getattr(self.view, "keep_open", None)  # a view may warn once first (unsaved work)
+                self.running = keep_open is not None and keep_open()
             else:
                 if event.type == pygame.WINDOWSIZECHANGED and self.gl is not None:
                     self.gl.resize((event.x, event.y))

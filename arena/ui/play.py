@@ -53,7 +53,7 @@ def check_args(args):
         raise UsageError("--speed turbo evolves headless; a loaded brain has nothing to evolve")
     if args.speed == "turbo" and args.human:
         raise UsageError("--speed turbo runs generations headless; drive with --human at another speed")
-    _size(args.size)
+    parse_window_size(args.size)
     if args.screenshot:
         check_screenshot_path(Path(args.screenshot))
     return kind
@@ -64,7 +64,7 @@ def build_live(args):
     from arena.arenas import get_arena
     from arena.persist.brainfile import check_compatible, load_brain
     from arena.persist.runs import resume_session
-    from arena.session import TrainConfig, TrainSession
+    from arena.session import TrainSession
     from arena.ui.draw import renderer_class
     from arena.ui.live import LiveRun
 
@@ -89,10 +89,8 @@ def build_live(args):
     elif args.arena and args.arena != arena.spec.name:
         raise UsageError(f"{args.load} is for arena {arena.spec.name!r}, not {args.arena!r}")
     if brains is None and session is None:
-        session = TrainSession(TrainConfig(
-            arena=arena.spec.name, level=args.level, brain=args.brain or "mlp",
-            population=args.population or DEFAULT_POPULATION, generations=2**62, seed=args.seed or 0,
-            checkpoint_every=0))
+        session = evolving_session(arena.spec.name, args.level, args.population or DEFAULT_POPULATION,
+                                   args.seed or 0, args.brain or "mlp")
     if session is not None:
         session.backend = backend_from_args(args)
     elif getattr(args, "backend", "serial") != "serial":
@@ -102,6 +100,28 @@ def build_live(args):
     live = LiveRun(arena, level, session=session, brains=brains, trails=renderer_class(arena).trails)
     if args.human:
         live.set_human(True)
+    _warm(live)
+    return live
+
+
+def evolving_session(arena_name: str, level_path, population: int = DEFAULT_POPULATION, seed: int = 0,
+                     brain: str = "mlp"):
+    """A new population to evolve live on `level_path` (None: the arena's default level), for as
+    long as the window stays open; checkpoints only when asked for."""
+    from arena.session import TrainConfig, TrainSession
+
+    return TrainSession(TrainConfig(arena=arena_name, level=None if level_path is None else str(level_path),
+                                    brain=brain, population=population, generations=2**62, seed=seed,
+                                    checkpoint_every=0))
+
+
+def evolving_live(arena_name: str, level_path, population: int = DEFAULT_POPULATION, seed: int = 0):
+    """A LiveRun of a new population on `level_path` (what the editor's F5 plays), warmed up."""
+    from arena.ui.draw import renderer_class
+    from arena.ui.live import LiveRun
+
+    session = evolving_session(arena_name, level_path, population, seed)
+    live = LiveRun(session.arena, session.level, session=session, trails=renderer_class(session.arena).trails)
     _warm(live)
     return live
 
@@ -139,12 +159,12 @@ def warm_the_rest(live):
     threading.Thread(target=work, name="warm-the-rest", daemon=True).start()
 
 
-def _size(text):
+def parse_window_size(text):
     return parse_size(text, (320, 240), example="1280x800")
 
 
 def run_play(args) -> int:
-    return _exit_past_warm_up(_run_play(args))
+    return exit_past_warm_up(_run_play(args))
 
 
 def _run_play(args) -> int:
@@ -155,7 +175,7 @@ def _run_play(args) -> int:
 
     check_args(args)
     try:
-        app = App(_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
+        app = App(parse_window_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
     except pygame.error as exc:
         raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
                          f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
@@ -166,7 +186,7 @@ def _run_play(args) -> int:
         if live is None:
             return 0
         try:
-            load = _session_loader(live)
+            load = session_loader(live)
             app.view = SandboxView(live, app.screen.get_size(), Path(args.save_dir), load, overlay_off=app.gl_off)
             warm_the_rest(live)
             if args.speed != "1x":
@@ -196,7 +216,7 @@ def _run_play(args) -> int:
         app.close()
 
 
-def _exit_past_warm_up(code: int) -> int:
+def exit_past_warm_up(code: int) -> int:
     """`code`, once the window has closed; or leave at once if a warm-up thread is still compiling kernels: it cannot be stopped, and
     the interpreter's exit can wait on it (numba's compiler lock, the OpenMP runtime) for as
     long as the compiling takes. Every save has finished by now, so nothing is lost."""
@@ -219,7 +239,7 @@ def _save_on_exit(view):
           f"(continue with: arena play --load {path})", file=sys.stderr)
 
 
-def _session_loader(live):
+def session_loader(live):
     if live.session is None:
         return None
     from arena.session import TrainSession

@@ -1,0 +1,1 @@
+"""The level editor: `arena edit ARENA [LEVEL]`."""
