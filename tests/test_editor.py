@@ -394,3 +394,18 @@ def test_undo_and_redo_walk_the_history_and_a_new_edit_drops_the_redo(tmp_path):
     while doc.undo():
         pass
     assert doc.data == blank_data("tanks") and not doc.dirty
+
+
+def test_edits_interrupted_by_ctrl_c_are_kept_in_a_new_file_that_reopens(tmp_path, capsys):
+    from arena.ui.editor.view import _keep_interrupted_edits
+
+    doc = LevelDocument("racing", blank_data("racing"))
+    for x, y in ((0, 0), (40, 0), (40, 30)):  # three points: not a valid track yet, kept all the same
+        doc.change(lambda d, x=x, y=y: (d["centreline"].append([x, y]), d["width"].append(10.0)))
+    _keep_interrupted_edits(doc, tmp_path / "saves")
+    _keep_interrupted_edits(doc, tmp_path / "saves")
+    kept = sorted((tmp_path / "saves").glob("racing-unsaved*.json"))
+    assert [p.name for p in kept] == ["racing-unsaved-2.json", "racing-unsaved.json"]
+    assert str(kept[1]) in capsys.readouterr().err
+    reopened = LevelDocument.open("racing", kept[1])
+    assert reopened.data == doc.data and reopened.level is None and "centreline" in reopened.problem

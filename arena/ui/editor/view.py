@@ -375,6 +375,27 @@ def run_edit(args) -> int:
     finally:
         view.close()
         app.close()
-    if document.dirty:
+    if document.dirty and code == 130:
+        _keep_interrupted_edits(document, Path(args.save_dir))
+    elif document.dirty:
         print(f"arena edit: quit with unsaved changes to {document.source}", file=sys.stderr)
     return exit_past_warm_up(code)
+
+
+def _keep_interrupted_edits(document, save_dir: Path) -> None:
+    """Ctrl-C asks nothing: the edits go to a new file in the save folder (valid or not: the
+    editor opens a level that fails its geometry checks, to go on mending it)."""
+    from arena.core.fileio import write_json
+
+    try:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        path, k = save_dir / f"{document.arena_name}-unsaved.json", 1
+        while path.exists():
+            k += 1
+            path = save_dir / f"{document.arena_name}-unsaved-{k}.json"
+        write_json(path, document.data, ArenaError)
+    except (ArenaError, OSError) as exc:
+        print(f"arena edit: the unsaved changes were not kept: {exc}", file=sys.stderr)
+        return
+    print(f"arena edit: interrupted; the unsaved level is kept in {path} "
+          f"(go on with: arena edit {document.arena_name} {path})", file=sys.stderr)
