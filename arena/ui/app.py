@@ -54,6 +54,21 @@ def _open_display():
     raise problem
 
 
+def open_window(command: str, size, max_fps=MAX_FPS, gl=False, title="Neuroarena"):
+    """The App of `arena COMMAND`, or ArenaError saying why no window opens. Says on stderr when
+    the OpenGL overlay asked for is off (not on headless drivers: nothing is shown there)."""
+    from arena.core.errors import ArenaError
+
+    try:
+        app = App(size, title=title, max_fps=max_fps, gl=gl)
+    except pygame.error as exc:
+        raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
+                         f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
+    if app.gl_notice and pygame.display.get_driver() not in HEADLESS_DRIVERS:
+        print(f"arena {command}: {app.gl_notice}", file=sys.stderr)
+    return app
+
+
 class App:
     """`screen` is what views draw on: the display itself, or with OpenGL (`gl=True`, where it
     starts) an offscreen Surface the window shows with the views' overlays drawn on top. Where
@@ -187,6 +202,15 @@ class App:
             os.link(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
+
+    def save_screenshot(self, path) -> None:
+        """`screenshot` for --screenshot: ArenaError naming the flag if it cannot be saved."""
+        from arena.core.errors import ArenaError
+
+        try:
+            self.screenshot(path)
+        except (OSError, pygame.error) as exc:
+            raise ArenaError(f"--screenshot {path}: not saved: {exc}") from None
 
     def close(self):
         pygame.quit()

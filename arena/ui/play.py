@@ -168,19 +168,11 @@ def run_play(args) -> int:
 
 
 def _run_play(args) -> int:
-    import pygame
-
-    from arena.ui.app import HEADLESS_DRIVERS, App
+    from arena.ui.app import open_window
     from arena.ui.sandbox import SandboxView
 
     check_args(args)
-    try:
-        app = App(parse_window_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
-    except pygame.error as exc:
-        raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
-                         f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
-    if app.gl_notice and pygame.display.get_driver() not in HEADLESS_DRIVERS:
-        print(f"arena play: {app.gl_notice}", file=sys.stderr)
+    app = open_window("play", parse_window_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
     try:
         live = app.wait_for(lambda: build_live(args), "warming up (numba compiles once, then caches)")
         if live is None:
@@ -195,10 +187,7 @@ def _run_play(args) -> int:
             if not args.no_autosave and app.view.unsaved_progress():
                 _save_on_exit(app.view)
             if args.screenshot:
-                try:
-                    app.screenshot(args.screenshot)
-                except (OSError, pygame.error) as exc:
-                    raise ArenaError(f"--screenshot {args.screenshot}: not saved: {exc}") from None
+                app.save_screenshot(args.screenshot)
         finally:
             live.close()
             live.backend.close()

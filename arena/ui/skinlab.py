@@ -393,15 +393,11 @@ def warmed(lab: SkinLab) -> SkinLab:
 
 
 def run_lab(args) -> int:
-    from arena.ui.app import App
+    from arena.ui.app import open_window
 
     check_args(args)
     loaded = SkinLab.load(args.load) if args.load else None  # a bad file is one line before any window opens
-    try:
-        app = App(parse_size(args.size), max_fps=args.max_fps, title="Neuroarena skin lab")
-    except pygame.error as exc:
-        raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run, or set "
-                         f"SDL_VIDEODRIVER=dummy to draw off screen)") from None
+    app = open_window("skins", parse_size(args.size), max_fps=args.max_fps, title="Neuroarena skin lab")
     try:
         lab = app.wait_for(lambda: warmed(loaded or SkinLab(args.seed or 0, args.population or DEFAULT_POPULATION)),
                            "warming up (numba compiles once, then caches)")
@@ -416,10 +412,7 @@ def run_lab(args) -> int:
             if not args.no_autosave and view.unsaved_progress():
                 saved = _save_on_exit(view)
             if args.screenshot:
-                try:
-                    app.screenshot(args.screenshot)
-                except (OSError, pygame.error) as exc:
-                    raise ArenaError(f"--screenshot {args.screenshot}: not saved: {exc}") from None
+                app.save_screenshot(args.screenshot)
         finally:
             view.writer.wait()  # the exports the window started, whole on disk before the program ends
             view._report()

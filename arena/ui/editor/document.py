@@ -14,7 +14,13 @@ from pathlib import Path
 
 from arena.arenas import get_arena
 from arena.arenas.base import LEVELS_ROOT
-from arena.arenas.levelfile import LEVEL_FORMAT, LEVEL_VERSION, check_header, is_finite_number, read_level_json
+from arena.arenas.levelfile import (
+    LEVEL_FORMAT,
+    LEVEL_VERSION,
+    check_header,
+    is_finite_number,
+    read_level_json,
+)
 from arena.core.errors import LevelError, UsageError
 from arena.core.fileio import read_text
 

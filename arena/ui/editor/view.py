@@ -12,7 +12,16 @@ import pygame
 from arena.core.errors import ArenaError
 from arena.ui.camera import Camera
 from arena.ui.editor.tools import TOOLS
-from arena.ui.panels import DIM, NEGATIVE, POSITIVE, TEXT, Messages, Text, backdrop, draw_help
+from arena.ui.panels import (
+    DIM,
+    NEGATIVE,
+    POSITIVE,
+    TEXT,
+    Messages,
+    Text,
+    backdrop,
+    draw_help,
+)
 
 BACKGROUND = (20, 22, 28)
 PAN_PIXELS = 40  # an arrow key pans the view this far
@@ -347,31 +356,27 @@ class EditorView:
 
 def run_edit(args) -> int:
     """`arena edit ARENA [LEVEL]`."""
-    from arena.core.errors import UsageError
-    from arena.ui.app import HEADLESS_DRIVERS, App
+    from arena.ui.app import open_window
     from arena.ui.editor.document import LevelDocument
-    from arena.ui.play import check_screenshot_path, exit_past_warm_up, parse_window_size
+    from arena.ui.play import (
+        check_screenshot_path,
+        exit_past_warm_up,
+        parse_window_size,
+    )
 
     document = LevelDocument.open(args.arena, args.level)
     size = parse_window_size(args.size)
     if args.screenshot:
         check_screenshot_path(Path(args.screenshot))
-    try:
-        app = App(size, title=f"Neuroarena level editor - {args.arena}", max_fps=args.max_fps, gl=not args.no_gl)
-    except pygame.error as exc:
-        raise ArenaError(f"cannot open a window: {exc} (no display? run under xvfb-run)") from None
-    if app.gl_notice and pygame.display.get_driver() not in HEADLESS_DRIVERS:
-        print(f"arena edit: {app.gl_notice}", file=sys.stderr)
+    app = open_window("edit", size, max_fps=args.max_fps, gl=not args.no_gl,
+                      title=f"Neuroarena level editor - {args.arena}")
     view = EditorView(document, app.screen.get_size(), Path(args.save_dir), overlay_off=app.gl_off,
                       population=args.population, seed=args.seed)
     app.view = view
     try:
         code = app.run(args.frames)
         if args.screenshot:
-            try:
-                app.screenshot(args.screenshot)
-            except (OSError, pygame.error) as exc:
-                raise UsageError(f"--screenshot {args.screenshot}: not saved: {exc}") from None
+            app.save_screenshot(args.screenshot)
     finally:
         view.close()
         app.close()
