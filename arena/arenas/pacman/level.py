@@ -6,9 +6,13 @@ Text file (`.txt`, or Berkeley's `.lay`), one maze row a line:
     P  Pac-Man start G  ghost start   space  empty floor
 
 Rows must all be equally long (a short row is refused rather than padded: padding with walls
-or with floor would each silently change a maze). A row open at both borders is a tunnel: it
-wraps around, and so does a column open at the top and the bottom. Ghosts start on the G cells
-in reading order (ghost 0 on the first, ...); with fewer than four G cells they share them.
+or with floor would each silently change a maze), and a maze is at least 3 by 3: in a smaller
+one the wrap round the border makes up and down (or left and right) the same cell. Lines may
+end in CRLF, and a UTF-8 byte order mark at the start of a text file (Windows editors write
+one) is skipped.
+A row open at both borders is a tunnel: it wraps around, and so does a column open at the top
+and the bottom. Ghosts start on the G cells in reading order (ghost 0 on the first, ...); with
+fewer than four G cells they share them.
 
 A door (`-`, an extension of the Berkeley format) is a wall to Pac-Man; ghosts cross it only
 on their way out. The cells that Pac-Man cannot reach but ghosts can (through doors) are the
@@ -37,6 +41,8 @@ WALL, FLOOR, PELLET_CHAR, POWER_CHAR, PACMAN_CHAR, GHOST_CHAR, DOOR = "%", " ", 
 CHARACTERS = WALL + FLOOR + PELLET_CHAR + POWER_CHAR + PACMAN_CHAR + GHOST_CHAR + DOOR
 STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # (row, column) of up, down, left, right
 FAR = np.iinfo(np.int16).max  # "no path" in distance tables
+MIN_SIDE = 3  # fewer rows (or columns) and stepping up and down (left and right) lands on the same cell
+BYTE_ORDER_MARK = "\ufeff"
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,11 +135,19 @@ def _step(open_cells, r, c, d):
     return (r2, c2) if open_cells[r2, c2] else None
 
 
-def parse(text: str, source: str, name: str) -> PacmanLevel:
-    """Validate a maze given as text; `LevelError` naming `source` and the place if it is unplayable."""
-    lines = text.splitlines()
+def maze_rows(text: str) -> list:
+    """The rows of a maze file's text, trailing blank lines dropped."""
+    # Only line feeds (CRLF too) end a line: splitlines() would also split at form feeds and
+    # other separators, silently making a different maze of a row that has one.
+    lines = text.replace("\r\n", "\n").split("\n")
     while lines and lines[-1].strip() == "":
         lines.pop()
+    return lines
+
+
+def parse(text: str, source: str, name: str) -> PacmanLevel:
+    """Validate a maze given as text; `LevelError` naming `source` and the place if it is unplayable."""
+    lines = maze_rows(text)
     if not lines:
         raise LevelError(f"{source}: no maze (the file is empty)")
     if len(lines) > PARAMS.max_side or max(len(line) for line in lines) > PARAMS.max_side:
@@ -147,6 +161,9 @@ def parse(text: str, source: str, name: str) -> PacmanLevel:
         for c, ch in enumerate(line):
             if ch not in CHARACTERS:
                 raise LevelError(f"{source}: unknown character {ch!r} at {_at(r, c)} (known: % . o - P G and space)")
+    if len(lines) < MIN_SIDE or cols < MIN_SIDE:
+        raise LevelError(f"{source}: the maze is {len(lines)} by {cols} cells; at least {MIN_SIDE} by {MIN_SIDE} "
+                         "(smaller, the wrap round the border makes up and down, or left and right, the same cell)")
     grid = np.array([list(line) for line in lines])
     rows = grid.shape[0]
     starts = np.argwhere(grid == PACMAN_CHAR)
@@ -223,8 +240,12 @@ def load(path) -> PacmanLevel:
     path = Path(path)
     if path.suffix.lower() == ".json":
         return from_data(read_level_json(path), str(path))
-    text = read_text(path, "level", LevelError)
-    return parse(text, str(path), path.stem)
+    return parse(read_maze_text(path), str(path), path.stem)
+
+
+def read_maze_text(path) -> str:
+    """A maze file's text, without the byte order mark Windows editors put first."""
+    return read_text(path, "level", LevelError).removeprefix(BYTE_ORDER_MARK)
 
 
 def to_data(level: PacmanLevel) -> dict:

@@ -22,7 +22,6 @@ from arena.arenas.levelfile import (
     read_level_json,
 )
 from arena.core.errors import LevelError, UsageError
-from arena.core.fileio import read_text
 
 EDITABLE = ("racing", "tanks", "pacman")
 GRID_SUFFIXES = (".txt", ".lay")  # Pac-Man mazes as character grids
@@ -143,10 +142,9 @@ class LevelDocument:
                 raise UsageError(f"{path}: folder {path.parent} does not exist")
             return cls(arena_name, blank_data(arena_name), path)
         if path.suffix.lower() in GRID_SUFFIXES:
-            text = read_text(path, "level", LevelError)
-            data = {**blank_data(arena_name), "maze": text.lstrip("\ufeff").splitlines()}
-            while data["maze"] and not data["maze"][-1].strip():
-                data["maze"].pop()
+            from arena.arenas.pacman.level import maze_rows, read_maze_text
+
+            data = {**blank_data(arena_name), "maze": maze_rows(read_maze_text(path))}
         else:
             data = read_level_json(path)
             check_header(data, arena_name, str(path))
