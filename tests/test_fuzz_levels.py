@@ -1,12 +1,14 @@
 """Thousands of generated malformed level files load and play, or raise only `ArenaError`.
 
-The seed files are real: every arena's built-in levels (JSON, and Pac-Man's text grids) and
-levels its seeded generator makes (written with the arena's `to_data`; Pac-Man's also as a grid).
+The seed files are real: every arena's built-in levels (JSON, and Pac-Man's text grids),
+levels its seeded generator makes (written with the arena's `to_data`; Pac-Man's also as a grid)
+and a tank field with wall lines (no built-in or generated field has any).
 Hypothesis corrupts them byte by byte (cuts, flipped, inserted and deleted bytes, bytes that are
 not UTF-8, huge numbers, deep nesting), field by field on the parsed JSON (fields deleted, values
 of another type, numbers huge, negative or tiny, lists emptied or grown, sections of another
-arena's level, wrong format, version or arena), and cell by cell on Pac-Man grids (characters
-changed, P or G removed or doubled, rows cut or grown, walls that shut pellets off). Every file
+arena's level, wrong format, version or arena, tank wall lines added or replaced), and cell by
+cell on Pac-Man grids (characters changed, P or G removed or doubled, rows cut or grown, walls
+that shut pellets off). Every file
 must either load and be playable -- reset, a few steps and a short rollout with random networks
 -- or fail with one `ArenaError` line naming the file.
 
@@ -35,6 +37,13 @@ REGISTRY = load_all()
 ARENA_NAMES = sorted(REGISTRY)
 GENERATED_SEEDS = (1, 2)
 N_ENVS = 2
+TANKS_WITH_LINES = {
+    "format": "arena.level", "version": 1, "arena": "tanks", "name": "lines", "width": 50, "height": 36,
+    "walls": [[8, 8, 12, 12]],
+    "wall_lines": [{"points": [[20, 6], [30, 10], [40, 6]], "thickness": 1},
+                   {"points": [[10, 28], [25, 30.5], [40, 28]], "thickness": 0.5}, {"points": [[44, 14], [44, 22]]}],
+    "spawn_regions": [[3, 3, 47, 33]], "tank_spawns": [[25, 18, 90]], "seconds": 40, "target": 60,
+}
 STEP_TICKS = 3
 ROLLOUT_TICKS = 20
 
@@ -58,6 +67,8 @@ class Corpus:
                 self.documents.append((name, json.dumps(document, indent=1).encode(), document))
                 if name == "pacman":
                     self.grids.append("\n".join(level.maze) + "\n")
+        REGISTRY["tanks"].level_module.from_data(TANKS_WITH_LINES, "tanks seed with wall lines")  # it must be valid
+        self.documents.append(("tanks", json.dumps(TANKS_WITH_LINES, indent=1).encode(), TANKS_WITH_LINES))
         rng = np.random.default_rng(0)
         self.nets = {}
         for arena in REGISTRY.values():
@@ -154,9 +165,16 @@ JUNK = st.sampled_from(ODD_VALUES).map(copy.deepcopy) | st.recursive(
 HEADER_VALUES = {"format": ["arena.level", "arena.brain", "ARENA.LEVEL", "", None, 1],
                  "version": [0, 2, -1, "1", 1.0, True, None, 2**64, [1]],
                  "arena": [*ARENA_NAMES, "", "Racing", None, 5, ["racing"]]}
-# type-keeping edits ("near", "maze") get past the type checks, so they weigh more
+# type-keeping edits ("near", "maze", "lines") get past the type checks, so they weigh more
 STRUCTURE_EDITS = ("delete", "retype", "near", "near", "near", "near", "resize", "resize", "swap", "header", "nest",
-                   "maze", "maze")
+                   "maze", "maze", "lines", "lines")
+# tank wall lines, mostly well formed: coordinates in and a little beyond a field, thicknesses around the limits
+COORDINATES = st.integers(-2, 62) | st.floats(-2, 62) | st.sampled_from([0, 50, 36, 1e300, 10**400, True, None, "1"])
+WALL_LINES = st.lists(st.fixed_dictionaries(
+    {"points": st.lists(st.lists(COORDINATES, min_size=2, max_size=2) | st.sampled_from([[], [1, 2, 3], None]),
+                        max_size=6)},
+    optional={"thickness": st.sampled_from([0.2, 0.5, 1, 10, 0.1, 10.5, 0, -1, True, None, "1", 1e300])},
+), max_size=4)
 
 
 def locations(value, path=()):
@@ -256,6 +274,12 @@ def corrupt_structure(data, document, others: list):
             at(document, path[:-1])[path[-1]] = value
         elif edit == "maze" and isinstance(document.get("maze"), list):
             edit_maze(data, document["maze"])
+        elif edit == "lines" and document.get("arena") == "tanks":
+            lines = data.draw(WALL_LINES, label="wall lines")
+            if isinstance(document.get("wall_lines"), list) and data.draw(st.booleans(), label="add"):
+                document["wall_lines"].extend(lines)
+            else:
+                document["wall_lines"] = lines
     return document
 
 

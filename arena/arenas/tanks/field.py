@@ -1,8 +1,9 @@
 """Field geometry: the clearance grid of the walls, and where points may spawn.
 
 The field is the rectangle [0, width] x [0, height]; its boundary is a wall, and so is every
-axis-aligned rectangle of the level. `clearance` holds, at each cell centre, the signed
-distance to the nearest wall (negative inside walls and off the field): rays sphere-trace
+axis-aligned rectangle of the level and every wall line (a chain of segments with round ends:
+the points within half its thickness of one of its segments). `clearance` holds, at each cell
+centre, the signed distance to the nearest wall (negative inside walls and off the field): rays sphere-trace
 through it and moves are checked against it. A cell is `spawnable` when a tank can drive to
 its centre from the first tank spawn: its clearance is at least the tank radius plus a
 margin, and it is connected to the spawn through such cells (so points never appear in a
@@ -20,9 +21,15 @@ PASS_MARGIN = 0.25  # a cell is passable when its clearance is at least the tank
 
 
 @njit(cache=True)
-def _rasterise(width, height, walls, origin, cell, clearance):
-    """clearance[iy, ix] = signed distance from cell centre (ix, iy) to the nearest wall."""
+def _rasterise(width, height, walls, segments, origin, cell, clearance):
+    """clearance[iy, ix] = signed distance from cell centre (ix, iy) to the nearest wall: the
+    boundary, a rectangle of `walls` or a capsule of `segments` (x0, y0, x1, y1, half-thickness)."""
     ny, nx = clearance.shape
+    inv_length2 = np.empty(segments.shape[0])
+    for k in range(segments.shape[0]):
+        dx, dy = segments[k, 2] - segments[k, 0], segments[k, 3] - segments[k, 1]
+        length2 = dx * dx + dy * dy  # 0 when the ends are too close to tell apart: a disc round the first
+        inv_length2[k] = 1.0 / length2 if length2 > 0.0 else 0.0
     for iy in range(ny):
         py = origin + (iy + 0.5) * cell
         for ix in range(nx):
@@ -43,6 +50,17 @@ def _rasterise(width, height, walls, origin, cell, clearance):
                 else:
                     d = -min(min(px - x0, x1 - px), min(py - y0, y1 - py))
                 best = min(best, d)
+            for k in range(segments.shape[0]):
+                reach = best + segments[k, 4]  # a capsule is nearer only if its segment is nearer than this
+                if reach <= 0.0:
+                    continue
+                x0, y0 = segments[k, 0], segments[k, 1]
+                dx, dy = segments[k, 2] - x0, segments[k, 3] - y0
+                t = min(max(((px - x0) * dx + (py - y0) * dy) * inv_length2[k], 0.0), 1.0)
+                ex, ey = x0 + t * dx - px, y0 + t * dy - py
+                squared = ex * ex + ey * ey
+                if squared < reach * reach:
+                    best = np.sqrt(squared) - segments[k, 4]
             clearance[iy, ix] = best
 
 
@@ -67,14 +85,26 @@ def _flood(passable, start_x, start_y, reached):
                 top += 1
 
 
-def clearance_grid(width: float, height: float, walls: np.ndarray, cell: float = PARAMS.grid_cell):
+def line_segments(wall_lines) -> np.ndarray:
+    """float64[s, 5]: x0, y0, x1, y1, half-thickness of every segment of the wall lines, a sequence
+    of (points float64[k, 2], thickness)."""
+    rows = [np.concatenate([points[:-1], points[1:], np.full((len(points) - 1, 1), 0.5 * thickness)], axis=1)
+            for points, thickness in wall_lines if len(points) > 1]
+    return np.concatenate(rows).astype(np.float64) if rows else np.zeros((0, 5))
+
+
+def clearance_grid(width: float, height: float, walls: np.ndarray, segments: np.ndarray = None,
+                   cell: float = PARAMS.grid_cell):
     """(clearance float64[ny, nx], origin): the grid covers the field and MARGIN_CELLS around it;
-    origin is the x and y of its corner (the same for both, below 0)."""
+    origin is the x and y of its corner (the same for both, below 0). `segments` are the wall
+    lines' capsules (see `line_segments`), none when left out."""
     origin = -MARGIN_CELLS * cell
     nx = int(np.ceil(width / cell)) + 2 * MARGIN_CELLS
     ny = int(np.ceil(height / cell)) + 2 * MARGIN_CELLS
     clearance = np.empty((ny, nx))
-    _rasterise(float(width), float(height), np.asarray(walls, dtype=np.float64).reshape(-1, 4), origin, cell, clearance)
+    segments = np.zeros((0, 5)) if segments is None else np.asarray(segments, dtype=np.float64).reshape(-1, 5)
+    _rasterise(float(width), float(height), np.asarray(walls, dtype=np.float64).reshape(-1, 4), segments, origin, cell,
+               clearance)
     return clearance, origin
 
 

@@ -27,6 +27,11 @@ class TanksParams:
     min_field: float = 10.0  # smallest field side
     max_field: float = 300.0  # largest field side
     max_walls: int = 200
+    max_wall_lines: int = 50
+    max_line_points: int = 64  # points of one wall line
+    max_wall_points: int = 1000  # points of all wall lines together: each segment is a pass over the clearance grid
+    min_line_thickness: float = 0.2  # a wall line's full width
+    max_line_thickness: float = 10.0
     max_regions: int = 50
     max_points_active: int = 8
     max_rivals: int = 3

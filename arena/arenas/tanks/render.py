@@ -57,7 +57,20 @@ class TanksRenderer(Renderer):
             rect = self._rect(camera, wall)
             pygame.draw.rect(surface, WALL, rect)
             pygame.draw.rect(surface, WALL_EDGE, rect, 1)
+        for points, thickness in level.wall_lines:
+            self._wall_line(surface, camera, points, thickness)
         pygame.draw.rect(surface, WALL_EDGE, self._rect(camera, (0.0, 0.0, level.width, level.height)), 2)
+
+    def _wall_line(self, surface, camera, points, thickness):
+        """A wall line as thick segments with a disc at every point (round ends and joins), edged
+        like the rectangle walls: drawn a pixel wider in the edge colour first."""
+        screen = camera.to_screen(points).tolist()
+        radius = max(0.5, 0.5 * thickness * camera.scale)
+        for colour, extra in ((WALL_EDGE, 1.0), (WALL, 0.0)):
+            for start, end in zip(screen[:-1], screen[1:]):
+                pygame.draw.line(surface, colour, start, end, max(1, int(round(2.0 * (radius + extra)))))
+            for centre in screen:
+                pygame.draw.circle(surface, colour, centre, radius + extra)
 
     def _tanks(self, surface, camera, tanks, colours, length, outline=None, sprites=None, worn=None):
         """Hulls and barrels of tanks float64[m, N_TANK] (their rows), colours uint8[m, 3]; hulls
