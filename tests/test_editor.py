@@ -5,6 +5,7 @@ The window tests run on a real X display (Xvfb), as the sandbox's do; the docume
 """
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -207,6 +208,11 @@ def test_a_tank_field_is_built_from_nothing_with_every_tool(editor, tmp_path):
     assert doc.data["tank_spawns"][0][2] == -75
     ctrl(app, "RIGHT")
     assert doc.data["width"] == 65
+    key(app, "r")  # a rival needs a second tank spawn
+    assert doc.data["rivals"] == 1 and "1 tank and 1 rival" in doc.problem
+    key(app, "t")
+    click(app, view, (55, 5))
+    assert doc.level is not None and doc.level.n_tanks == 2, doc.problem
     target = tmp_path / "field.json"
     ctrl(app, "s", shift=True)
     type_name(app, view, str(target))
@@ -322,6 +328,9 @@ def test_f5_evolves_a_population_on_the_edited_level_and_comes_back(editor, tmp_
     key(app, "n")  # next generation: progress that must be kept
     key(app, "F5")
     assert view.sandbox is None
+    for thread in threading.enumerate():  # what F5 compiles in the background ends with this test
+        if thread.name == "warm-the-rest":
+            thread.join(timeout=1200)
     saved = list((tmp_path / "saves").glob("racing-gen-*.checkpoint.json"))
     assert len(saved) == 1
     assert list((tmp_path / "saves").glob("racing-edited*.json"))

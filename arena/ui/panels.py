@@ -108,5 +108,5 @@ def draw_help(screen, text, rows) -> None:
     screen.blit(text.render("keys", DIM), (rect.left + 12, rect.top + 8))
     for k, (key, what) in enumerate(rows, start=1):
         y = rect.top + 8 + k * text.line_height
-        screen.blit(text.render(key), (rect.left + 12, y))
+        screen.blit(text.render(key, TEXT if what else DIM), (rect.left + 12, y))  # a row without text heads a group
         screen.blit(text.render(what), (rect.left + 12 + key_width, y))

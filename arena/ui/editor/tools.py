@@ -266,7 +266,8 @@ class TanksTools:
         counts = (f"{len(d.get('walls', []))} walls, {len(d.get('wall_lines', []))} wall lines, "
                   f"{len(d['spawn_regions'])} spawn regions, {len(d['tank_spawns'])} tank spawns")
         picked = f" - picked {self.picked[0]} {self.picked[1]}" if self.picked else ""
-        return f"tool: {self.tool} - field {d['width']:g} x {d['height']:g} m - {counts}{picked}"
+        return (f"tool: {self.tool} - field {d['width']:g} x {d['height']:g} m - {counts} - "
+                f"{d.get('rivals', 0)} rival(s){picked}")
 
     def help_rows(self):
         return [("V W L A T", "tool: pick/move, wall, wall line, spawn region, tank spawn"),
@@ -274,6 +275,7 @@ class TanksTools:
                 ("click (T)", "place a tank spawn (drag to aim it)"), ("drag (V)", "move what is under the cursor"),
                 ("right-click / Del", "delete what is under the cursor / picked"),
                 ("[ / ]", "turn the picked spawn, or thin / thicken the picked line"),
+                ("R / Shift+R", "one scripted rival more / less (each needs its own tank spawn)"),
                 ("Ctrl+arrows", "field narrower / wider, lower / taller")]
 
     def clamp(self, world):
@@ -384,6 +386,12 @@ class TanksTools:
             return True
         if key in (pygame.K_RETURN, pygame.K_KP_ENTER) and self.tool == "line":
             self.finish_line()
+            return True
+        if key == pygame.K_r and not ctrl:
+            from arena.arenas.tanks.params import PARAMS
+
+            step = -1 if event.mod & pygame.KMOD_SHIFT else 1
+            doc.change(lambda d: d.__setitem__("rivals", min(max(d.get("rivals", 0) + step, 0), PARAMS.max_rivals)))
             return True
         if ctrl and key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN):
             from arena.arenas.tanks.params import PARAMS

@@ -344,8 +344,8 @@ class EditorView:
         return f" - snap to {grid:g} m {'on' if self.snap else 'off'}" if grid else ""
 
     def help_rows(self):
-        return [("level", "")] + self.tools.help_rows() + [
-            ("editor", ""), ("Ctrl+Z / Ctrl+Y", "undo / redo"), ("Ctrl+S", "save"), ("Ctrl+Shift+S", "save as"),
+        return [(f"{self.doc.arena_name} level", "")] + self.tools.help_rows() + [
+            ("editing", ""), ("Ctrl+Z / Ctrl+Y", "undo / redo"), ("Ctrl+S", "save"), ("Ctrl+Shift+S", "save as"),
             ("G", "grid snap on / off (racing, tanks)"), ("wheel, middle drag, arrows", "zoom, pan"),
             ("Home", "fit the level in the window"), ("F5", "evolve a population on the level / back"),
             ("Esc", "drop the picked thing"), ("Q", "quit")]
