@@ -239,6 +239,12 @@ def build_parser() -> OneLineParser:
     plot.add_argument("--size", default="1200x800", help="picture size in pixels (default 1200x800)")
     plot.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     plot.set_defaults(handler=cmd_runs)
+
+    export = commands.add_parser("export", help="write a saved brain as an ONNX model, to run in other engines")
+    export.add_argument("brain", help="a .brain.json file (an MLP or a NEAT network)")
+    export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="the ONNX model to write")
+    export.add_argument("--force", action="store_true", help="overwrite OUT.onnx if it exists")
+    export.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -760,6 +766,29 @@ def cmd_runs(args) -> int:
         return 0
     summary = summarise(run)
     print(json.dumps(summary) if args.json else "\n".join(summary_lines(summary)))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pathlib import Path
+
+    from arena.persist.brainfile import NeatSpec, load_brain
+    from arena.persist.onnxexport import OPSET, export_onnx
+
+    if Path(args.onnx).exists() and not args.force:
+        raise UsageError(f"--onnx {args.onnx}: exists; choose another file or pass --force to overwrite it")
+    brain = load_brain(args.brain)
+    export_onnx(brain, args.onnx, overwrite=args.force)
+    network = brain.network
+    if not isinstance(network, NeatSpec):
+        kind = "MLP " + "-".join(map(str, network.layers))
+    elif network.recurrent:
+        kind = "recurrent NEAT network, with state_in/state_out"
+    else:
+        kind = "NEAT network"
+    print(f"{PROG} export: wrote {args.onnx} (role {brain.role!r} of arena {brain.arena!r}, {kind}; "
+          f"observation[batch, {network.n_inputs}] -> action[batch, {network.n_outputs}], opset {OPSET})",
+          file=sys.stderr)
     return 0
 
 
