@@ -145,6 +145,30 @@ def test_a_racing_track_is_built_from_nothing_edited_undone_redone_and_saved(edi
     assert json.loads(target.read_text())["name"] == "star"
 
 
+def test_keys_wait_while_a_drag_is_under_way_and_undo_drops_the_pick(editor):
+    import pygame
+
+    app, view = editor("racing")
+    for point in STAR[:3]:
+        click(app, view, point)
+    assert view.tools.picked == 2
+    ctrl(app, "z")  # the picked point is gone: the pick goes with it (the status line drew it)
+    assert len(view.doc.data["centreline"]) == 2 and view.tools.picked is None
+    ctrl(app, "y")
+    click(app, view, STAR[3])
+    _event("MOUSEBUTTONDOWN", pos=pixel(view, (0, -80)), button=1)  # a new point, held
+    app.frame()
+    key(app, "z", mod=pygame.KMOD_CTRL)
+    key(app, "DELETE")
+    drag_to = pixel(view, (10, -90))
+    _event("MOUSEMOTION", pos=drag_to, rel=(1, 1), buttons=(1, 0, 0))
+    _event("MOUSEBUTTONUP", pos=drag_to, button=1)
+    app.frame()
+    assert len(view.doc.data["centreline"]) == 5 and [10.0, -90.0] in view.doc.data["centreline"]
+    ctrl(app, "z")  # the whole press, drag and release is one step
+    assert len(view.doc.data["centreline"]) == 4
+
+
 def test_a_crossing_track_shows_the_problem_and_where_and_does_not_save(editor, tmp_path):
     app, view = editor("racing")
     for point in STAR:

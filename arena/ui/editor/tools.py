@@ -81,7 +81,7 @@ class RacingTools:
     def status(self) -> str:
         n = len(self.data["centreline"])
         picked = ""
-        if self.picked is not None:
+        if self.picked is not None and self.picked < n:
             picked = f" - point {self.picked}: width {self.data['width'][self.picked]:g} m"
         return f"{n} control points, {self.data.get('laps', 1)} lap(s){picked}"
 

@@ -125,13 +125,17 @@ class EditorView:
         if self.prompt is not None:
             self._prompt_key(event)
             return
+        if self.pressed:
+            return  # mid-drag, an undo or a delete would pull the dragged thing from under the mouse
         key, ctrl, shift = event.key, event.mod & pygame.KMOD_CTRL, event.mod & pygame.KMOD_SHIFT
         if key != pygame.K_s or not ctrl:
             self._confirm_save = False
         if ctrl and (key == pygame.K_y or (key == pygame.K_z and shift)):
             self._report(self.doc.redo(), "redone", "nothing to redo")
+            self.tools.cancel()  # what was picked may be gone, or be another thing now
         elif ctrl and key == pygame.K_z:
             self._report(self.doc.undo(), "undone", "nothing to undo")
+            self.tools.cancel()
         elif ctrl and key == pygame.K_s and shift:
             self.prompt = SaveAsPrompt(self._suggested_name())
         elif ctrl and key == pygame.K_s:
