@@ -80,7 +80,7 @@ class EditorView:
 
     # -- events
     def handle(self, event) -> None:
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_F5:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_F5 and not self.pressed:
             self.stop_play() if self.sandbox is not None else self.start_play()
             return
         if self.sandbox is not None:
@@ -277,6 +277,9 @@ class EditorView:
         from arena.ui.sandbox import SandboxView
 
         live = result["live"]
+        if self.pressed:  # the button comes up in the sandbox: end the editor's drag here
+            self.pressed = False
+            self.tools.release(self.world_at(pygame.mouse.get_pos()))
         self.sandbox = SandboxView(live, self.camera.size, self.save_dir, session_loader(live),
                                    overlay_off=self.overlay_off)
         self.sandbox.messages.add("F5: back to the editor")
