@@ -89,12 +89,9 @@ def build_parser() -> OneLineParser:
     play.add_argument("--save-dir", default="saves",
                       help="where Ctrl+S, B and quitting save, and Ctrl+L loads (default saves)")
     play.add_argument("--no-autosave", action="store_true", help="do not save the evolutionary state on quitting")
-    play.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
-    play.add_argument("--max-fps", type=_non_negative_int, default=120, help="frame-rate cap (default 120; 0: none)")
+    _window_arguments(play, 120)
     play.add_argument("--no-gl", action="store_true",
                       help="draw without OpenGL (no overlay: the network view needs it)")
-    play.add_argument("--frames", type=_positive_int, help="quit after this many frames")
-    play.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
     play.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")
     _backend_arguments(play, " (turbo speed and N)")
     play.set_defaults(handler=cmd_play)
@@ -110,11 +107,8 @@ def build_parser() -> OneLineParser:
                            "evolved on them (default saves)")
     edit.add_argument("--population", type=_positive_int, default=200, help="agents F5 evolves (default 200)")
     edit.add_argument("--seed", type=_seed, default=0, help="random seed of the population F5 evolves (default 0)")
-    edit.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
-    edit.add_argument("--max-fps", type=_non_negative_int, default=60, help="frame-rate cap (default 60; 0: none)")
+    _window_arguments(edit, 60)
     edit.add_argument("--no-gl", action="store_true", help="draw without OpenGL (no network view while playing)")
-    edit.add_argument("--frames", type=_positive_int, help="quit after this many frames")
-    edit.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
     edit.set_defaults(handler=cmd_edit)
 
     train = commands.add_parser("train", help="evolve a population headless and save the best brain")
@@ -194,10 +188,7 @@ def build_parser() -> OneLineParser:
     lab.add_argument("--animation-frames", type=_positive_int, default=48,
                      help="frames that A animates, z = 0, 0.02, ... (default 48)")
     lab.add_argument("--no-autosave", action="store_true", help="do not save the lab on quitting")
-    lab.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
-    lab.add_argument("--max-fps", type=_non_negative_int, default=60, help="frame-rate cap (default 60; 0: none)")
-    lab.add_argument("--frames", type=_positive_int, help="quit after this many frames")
-    lab.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
+    _window_arguments(lab, 60)
     lab.add_argument("--json", action="store_true", help="print frame rates and progress as JSON, last line")
     lab.set_defaults(handler=cmd_skins)
     paint = skin_commands.add_parser("render", help="paint a random CPPN, or a saved one (--genome), to PNG or GIF")
@@ -246,6 +237,15 @@ def build_parser() -> OneLineParser:
     export.add_argument("--force", action="store_true", help="overwrite OUT.onnx if it exists")
     export.set_defaults(handler=cmd_export)
     return parser
+
+
+def _window_arguments(command, default_max_fps: int) -> None:
+    """The arguments of every command that opens a window: its size, frame cap, frames and screenshot."""
+    command.add_argument("--size", default="1280x800", help="window size (default 1280x800)")
+    command.add_argument("--max-fps", type=_non_negative_int, default=default_max_fps,
+                         help=f"frame-rate cap (default {default_max_fps}; 0: none)")
+    command.add_argument("--frames", type=_positive_int, help="quit after this many frames")
+    command.add_argument("--screenshot", metavar="PATH", help="save the last frame to PATH (.png)")
 
 
 def _population_arguments(command, arena_note: str, default_population: int) -> None:
@@ -683,16 +683,12 @@ def _gpu_painter(size):
     return lambda net, width, height, z: painter.paint(net, width, height, z)
 
 
-PACMAN_GRIDS = (".txt", ".lay")  # Pac-Man mazes as character grids; every other level is JSON
-
-
 def level_arena(path) -> str:
     """The arena a level file is for: Pac-Man for a text grid, else the JSON's "arena" field."""
-    from pathlib import Path
-
     from arena.arenas.levelfile import read_level_json
+    from arena.persist.levelpaths import is_grid
 
-    if Path(path).suffix.lower() in PACMAN_GRIDS:
+    if is_grid(path):
         return "pacman"
     data = read_level_json(path)
     arena = data.get("arena") if isinstance(data, dict) else None
@@ -707,6 +703,8 @@ def cmd_levels(args) -> int:
     from arena.arenas import get_arena
 
     if args.levels_command == "new":
+        from arena.persist.levelpaths import suffix_problem
+
         if not args.generate:
             raise UsageError("levels new makes a generated level for now: add --generate (and --seed S)")
         arena = get_arena(args.arena)
@@ -715,10 +713,9 @@ def cmd_levels(args) -> int:
             raise UsageError(f"--out {out}: exists; choose another name or pass --force to replace it")
         if not out.parent.is_dir():
             raise UsageError(f"--out {out}: no folder {out.parent}")
-        grid = out.suffix.lower() in PACMAN_GRIDS
-        if out.suffix.lower() != ".json" and not (grid and args.arena == "pacman"):
-            kinds = ".json, .txt or .lay" if args.arena == "pacman" else ".json"
-            raise UsageError(f"--out {out}: a {args.arena} level is a {kinds} file")
+        problem = suffix_problem(args.arena, out)
+        if problem:
+            raise UsageError(f"--out {out}: {problem}")
         level = arena.generate_level(args.seed)
         arena.level_module.save(level, out)
         arena.load_level(out)  # what was written loads back, or this says why

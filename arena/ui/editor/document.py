@@ -22,9 +22,9 @@ from arena.arenas.levelfile import (
     read_level_json,
 )
 from arena.core.errors import LevelError, UsageError
+from arena.persist.levelpaths import is_grid, suffix_problem
 
 EDITABLE = ("racing", "tanks", "pacman")
-GRID_SUFFIXES = (".txt", ".lay")  # Pac-Man mazes as character grids
 BLANK_MAZE = (15, 19)  # rows, columns of a new Pac-Man maze: walled round, floor inside
 BLANK_FIELD = (60, 40)  # metres, a new tank field
 UNDO_DEPTH = 500
@@ -32,10 +32,6 @@ UNDO_DEPTH = 500
 _POINT = re.compile(r"\((-?\d+(?:\.\d+)?), (-?\d+(?:\.\d+)?)\)")
 _RECT = re.compile(r"\[(-?[\d.]+), (-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\]")
 _CELL = re.compile(r"line (\d+), column (\d+)")
-
-
-def suffixes(arena_name: str) -> tuple:
-    return (".json",) + (GRID_SUFFIXES if arena_name == "pacman" else ())
 
 
 def blank_data(arena_name: str) -> dict:
@@ -135,13 +131,13 @@ class LevelDocument:
         if path is None:
             return cls(arena_name, blank_data(arena_name))
         path = Path(path)
-        if path.suffix.lower() not in suffixes(arena_name):
-            raise UsageError(f"{path}: a {arena_name} level is a {' or '.join(suffixes(arena_name))} file")
+        if suffix_problem(arena_name, path):
+            raise UsageError(f"{path}: {suffix_problem(arena_name, path)}")
         if not path.exists():
             if not path.parent.is_dir():
                 raise UsageError(f"{path}: folder {path.parent} does not exist")
             return cls(arena_name, blank_data(arena_name), path)
-        if path.suffix.lower() in GRID_SUFFIXES:
+        if is_grid(path):
             from arena.arenas.pacman.level import maze_rows, read_maze_text
 
             data = {**blank_data(arena_name), "maze": maze_rows(read_maze_text(path))}
@@ -229,8 +225,8 @@ class LevelDocument:
 
     def check_target(self, path) -> Path:
         path = Path(path)
-        if path.suffix.lower() not in suffixes(self.arena_name):
-            raise UsageError(f"{path}: a {self.arena_name} level is a {' or '.join(suffixes(self.arena_name))} file")
+        if suffix_problem(self.arena_name, path):
+            raise UsageError(f"{path}: {suffix_problem(self.arena_name, path)}")
         if not path.parent.is_dir():
             raise UsageError(f"{path}: folder {path.parent} does not exist")
         if path.is_dir():
