@@ -22,6 +22,7 @@ import re
 import corruption
 import numpy as np
 import pytest
+from corruption import at
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -173,38 +174,12 @@ ODD_VALUES = [
 ]
 
 
-def containers(children):
-    """Lists and objects of `children` (JSON containers, for st.recursive)."""
-    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-
-
-# values are copied: a list or object put into a document may be edited there by a later edit
-JUNK = st.sampled_from(ODD_VALUES).map(copy.deepcopy) | st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    containers, max_leaves=12,
-)
+JUNK = corruption.junk(ODD_VALUES)
 DTYPE_NAMES = ["int8", "int32", "int64", "float32", "float64", "bool", "uint8", "float16", "object", "", 5, None]
 VERSION_VALUES = [0, 2, -1, "1", 1.0, True, None, 2**64, [1], "arena.brain", "arena.checkpoint", "ARENA.BRAIN"]
 # type-keeping edits ("near", "array") get past the type checks, so they weigh more
 STRUCTURE_EDITS = ("delete", "retype", "retype", "near", "near", "near", "resize", "array", "array", "array", "swap",
                    "swap", "version", "rename")
-
-
-def locations(value, path=()):
-    """Paths into a JSON value: the value, every key, and the first, middle and last item of a list."""
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from locations(item, path + (key,))
-    elif isinstance(value, list) and value:
-        for index in sorted({0, len(value) // 2, len(value) - 1}):
-            yield from locations(value[index], path + (index,))
-
-
-def at(document, path):
-    for key in path:
-        document = document[key]
-    return document
 
 
 def is_array(value) -> bool:
@@ -270,58 +245,28 @@ def edit_array(data, array: dict) -> None:
         values.reverse()
 
 
+RESIZES = ("drop last", "drop first", "clear", "repeat", "append", "double")
+
+
+def edit_some_array(data, document, paths) -> None:
+    arrays = [p for p in paths if is_array(at(document, p))]
+    if arrays:
+        edit_array(data, at(document, data.draw(st.sampled_from(arrays), label="path")))
+
+
+def set_version(data, document, paths) -> None:
+    key = data.draw(st.sampled_from(["format", "version", "spec_version"]), label="key")
+    document[key] = copy.deepcopy(data.draw(st.sampled_from(VERSION_VALUES), label="value"))
+
+
 def corrupt_structure(data, document, others: list):
     """`document` (parsed JSON, changed in place) after one to three field-level edits drawn
-    from `data`; `others` are the other seed documents of its kind, to swap sections with."""
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        paths = list(locations(document))
-        edit = data.draw(st.sampled_from(STRUCTURE_EDITS), label="edit")
-        if edit == "delete":
-            keys = [p for p in paths if p and isinstance(p[-1], str)]
-            if keys:
-                path = data.draw(st.sampled_from(keys), label="path")
-                del at(document, path[:-1])[path[-1]]
-        elif edit == "retype" and len(paths) > 1:
-            path = data.draw(st.sampled_from(paths[1:]), label="path")
-            at(document, path[:-1])[path[-1]] = data.draw(JUNK, label="value")
-        elif edit == "near" and len(paths) > 1:
-            path = data.draw(st.sampled_from(paths[1:]), label="path")
-            at(document, path[:-1])[path[-1]] = near(data, at(document, path))
-        elif edit == "resize":
-            lists = [p for p in paths if isinstance(at(document, p), list)]
-            if lists:
-                items = at(document, data.draw(st.sampled_from(lists), label="path"))
-                how = data.draw(st.sampled_from(["drop last", "drop first", "clear", "repeat", "append", "double"]),
-                                label="how")
-                if how == "drop last" and items:
-                    items.pop()
-                elif how == "drop first" and items:
-                    items.pop(0)
-                elif how == "clear":
-                    items.clear()
-                elif how == "repeat" and items:
-                    items.append(copy.deepcopy(items[data.draw(st.integers(0, len(items) - 1), label="item")]))
-                elif how == "append":
-                    items.append(data.draw(JUNK, label="value"))
-                elif how == "double":
-                    items.extend(copy.deepcopy(items))
-        elif edit == "array":
-            arrays = [p for p in paths if is_array(at(document, p))]
-            if arrays:
-                edit_array(data, at(document, data.draw(st.sampled_from(arrays), label="path")))
-        elif edit == "swap":  # a section of another arena's or network kind's file, at the same place
-            other = data.draw(st.sampled_from(others), label="other")
-            path = data.draw(st.sampled_from([p for p in locations(other) if 0 < len(p) <= 3]), label="path")
-            try:
-                at(document, path[:-1])[path[-1]] = copy.deepcopy(at(other, path))
-            except (KeyError, IndexError, TypeError):
-                pass  # no such place in this document
-        elif edit == "version":
-            key = data.draw(st.sampled_from(["format", "version", "spec_version"]), label="key")
-            document[key] = copy.deepcopy(data.draw(st.sampled_from(VERSION_VALUES), label="value"))
-        elif edit == "rename":
-            rename_role(data, document)
-    return document
+    from `data`; `others` are the other seed documents of its kind, to swap sections with (of
+    another arena's or network kind's file, at the same place)."""
+    return corruption.corrupt_structure(
+        data, document, others, edits=STRUCTURE_EDITS, junk_values=JUNK, near=near, swap_depth=3, resizes=RESIZES,
+        own_edits={"array": edit_some_array, "version": set_version,
+                   "rename": lambda data, document, paths: rename_role(data, document)})
 
 
 def rename_role(data, document) -> None:

@@ -23,6 +23,7 @@ import re
 import corruption
 import numpy as np
 import pytest
+from corruption import at
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -152,16 +153,7 @@ ODD_VALUES = [
 ]
 
 
-def containers(children):
-    """Lists and objects of `children` (JSON containers, for st.recursive)."""
-    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-
-
-# values are copied: a list or object put into a document may be edited there by a later edit
-JUNK = st.sampled_from(ODD_VALUES).map(copy.deepcopy) | st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    containers, max_leaves=12,
-)
+JUNK = corruption.junk(ODD_VALUES)
 HEADER_VALUES = {"format": ["arena.level", "arena.brain", "ARENA.LEVEL", "", None, 1],
                  "version": [0, 2, -1, "1", 1.0, True, None, 2**64, [1]],
                  "arena": [*ARENA_NAMES, "", "Racing", None, 5, ["racing"]]}
@@ -175,24 +167,6 @@ WALL_LINES = st.lists(st.fixed_dictionaries(
                         max_size=6)},
     optional={"thickness": st.sampled_from([0.2, 0.5, 1, 10, 0.1, 10.5, 0, -1, True, None, "1", 1e300])},
 ), max_size=4)
-
-
-def locations(value, path=()):
-    """Paths into a JSON value: the value, every key, and the first, a random-ish middle and the
-    last item of a list (long lists: the tunnel's columns, the racing centreline)."""
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from locations(item, path + (key,))
-    elif isinstance(value, list) and value:
-        for index in sorted({0, len(value) // 3, len(value) // 2, len(value) - 1}):
-            yield from locations(value[index], path + (index,))
-
-
-def at(document, path):
-    for key in path:
-        document = document[key]
-    return document
 
 
 def near(data, value):
@@ -217,70 +191,35 @@ def edit_maze(data, maze: list) -> None:
         maze[:] = edit_grid(data, maze)
 
 
+RESIZES = ("drop last", "drop first", "keep few", "clear", "repeat", "append", "double", "reverse")
+
+
+def set_header(data, document, paths) -> None:
+    key = data.draw(st.sampled_from(sorted(HEADER_VALUES)), label="key")
+    document[key] = data.draw(st.sampled_from(HEADER_VALUES[key]), label="value")
+
+
+def edit_document_maze(data, document, paths) -> None:
+    if isinstance(document.get("maze"), list):
+        edit_maze(data, document["maze"])
+
+
+def set_wall_lines(data, document, paths) -> None:
+    if document.get("arena") == "tanks":
+        lines = data.draw(WALL_LINES, label="wall lines")
+        if isinstance(document.get("wall_lines"), list) and data.draw(st.booleans(), label="add"):
+            document["wall_lines"].extend(lines)
+        else:
+            document["wall_lines"] = lines
+
+
 def corrupt_structure(data, document, others: list):
     """`document` (parsed JSON, changed in place) after one to three field-level edits drawn from
-    `data`; `others` are the other seed documents, of every arena, to swap sections with."""
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        paths = list(locations(document))
-        edit = data.draw(st.sampled_from(STRUCTURE_EDITS), label="edit")
-        if edit == "delete":
-            keys = [p for p in paths if p and isinstance(p[-1], str)]
-            if keys:
-                path = data.draw(st.sampled_from(keys), label="path")
-                del at(document, path[:-1])[path[-1]]
-        elif edit == "retype" and len(paths) > 1:
-            path = data.draw(st.sampled_from(paths[1:]), label="path")
-            at(document, path[:-1])[path[-1]] = data.draw(JUNK, label="value")
-        elif edit == "near" and len(paths) > 1:
-            path = data.draw(st.sampled_from(paths[1:]), label="path")
-            at(document, path[:-1])[path[-1]] = near(data, at(document, path))
-        elif edit == "resize":
-            lists = [p for p in paths if isinstance(at(document, p), list)]
-            if lists:
-                items = at(document, data.draw(st.sampled_from(lists), label="path"))
-                how = data.draw(st.sampled_from(["drop last", "drop first", "keep few", "clear", "repeat", "append",
-                                                 "double", "reverse"]), label="how")
-                if how == "drop last" and items:
-                    items.pop()
-                elif how == "drop first" and items:
-                    items.pop(0)
-                elif how == "keep few":
-                    del items[data.draw(st.integers(1, 5), label="kept"):]
-                elif how == "clear":
-                    items.clear()
-                elif how == "repeat" and items:
-                    items.append(copy.deepcopy(items[data.draw(st.integers(0, len(items) - 1), label="item")]))
-                elif how == "append":
-                    items.append(data.draw(JUNK, label="value"))
-                elif how == "double":
-                    items.extend(copy.deepcopy(items))
-                elif how == "reverse":
-                    items.reverse()
-        elif edit == "swap":  # a field of another arena's level, or another level of the same arena
-            other = data.draw(st.sampled_from(others), label="other")
-            path = data.draw(st.sampled_from([p for p in locations(other) if 0 < len(p) <= 2]), label="path")
-            try:
-                at(document, path[:-1])[path[-1]] = copy.deepcopy(at(other, path))
-            except (KeyError, IndexError, TypeError):
-                pass  # no such place in this document
-        elif edit == "header":
-            key = data.draw(st.sampled_from(sorted(HEADER_VALUES)), label="key")
-            document[key] = data.draw(st.sampled_from(HEADER_VALUES[key]), label="value")
-        elif edit == "nest" and len(paths) > 1:
-            path = data.draw(st.sampled_from(paths[1:]), label="path")
-            value = at(document, path)
-            for _ in range(data.draw(st.integers(1, 40), label="depth")):
-                value = [value] if data.draw(st.booleans(), label="list") else {"x": value}
-            at(document, path[:-1])[path[-1]] = value
-        elif edit == "maze" and isinstance(document.get("maze"), list):
-            edit_maze(data, document["maze"])
-        elif edit == "lines" and document.get("arena") == "tanks":
-            lines = data.draw(WALL_LINES, label="wall lines")
-            if isinstance(document.get("wall_lines"), list) and data.draw(st.booleans(), label="add"):
-                document["wall_lines"].extend(lines)
-            else:
-                document["wall_lines"] = lines
-    return document
+    `data`; `others` are the other seed documents, of every arena, to swap fields with (a field of
+    another arena's level, or of another level of the same arena)."""
+    return corruption.corrupt_structure(
+        data, document, others, edits=STRUCTURE_EDITS, junk_values=JUNK, near=near, swap_depth=2, resizes=RESIZES,
+        middles=(3, 2), own_edits={"header": set_header, "maze": edit_document_maze, "lines": set_wall_lines})
 
 
 # -- grid-level corruption (Pac-Man)

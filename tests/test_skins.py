@@ -146,16 +146,22 @@ def test_skins_stop_growing_however_long_the_run():
 
 # -- in a training session
 
-@pytest.mark.parametrize("brain", ["mlp", "neat"])
-def test_families_look_alike(brain):
-    """A child's skin is closer, in NEAT's genetic distance, to its parent's than to the skins of
-    the agents it does not descend from."""
+def a_bred_generation(brain):
+    """(population, the evolutionary state and skins before its last generation, each child's
+    parent rows) after three generations of 30 agents."""
     session = session_of(brain, population=30)
     steps(session, 2)
     pop = session.primary
     previous, before = pop.state, pop.skins
     steps(session, 1)
-    rows = pop.breeder.parent_rows(previous, pop.state)
+    return pop, previous, before, pop.breeder.parent_rows(previous, pop.state)
+
+
+@pytest.mark.parametrize("brain", ["mlp", "neat"])
+def test_families_look_alike(brain):
+    """A child's skin is closer, in NEAT's genetic distance, to its parent's than to the skins of
+    the agents it does not descend from."""
+    pop, _, before, rows = a_bred_generation(brain)
     own, other = [], []
     for child in range(30):
         for row in range(30):
@@ -166,12 +172,7 @@ def test_families_look_alike(brain):
 
 @pytest.mark.parametrize("brain", ["mlp", "neat"])
 def test_skins_follow_the_brains_lineage_and_elites_keep_theirs(brain):
-    session = session_of(brain, population=30)
-    steps(session, 2)
-    pop = session.primary
-    previous, before = pop.state, pop.skins
-    steps(session, 1)
-    rows = pop.breeder.parent_rows(previous, pop.state)
+    pop, previous, before, rows = a_bred_generation(brain)
     unchanged = pop.breeder.unchanged(previous, pop.state)
     assert unchanged.any()  # GA elites, NEAT species champions
     for child in range(30):

@@ -247,7 +247,7 @@ def test_a_field_with_wall_lines_rolls_out_like_the_reference():
 
 
 def test_the_renderer_draws_wall_lines_in_the_wall_colour():
-    pygame = pytest.importorskip("pygame")
+    import pygame  # a core dependency: no reason to skip
     from arena.arenas.tanks.render import WALL, TanksRenderer
     from arena.ui.camera import Camera
 
