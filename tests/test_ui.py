@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -484,7 +485,12 @@ def test_ctrl_c_closes_the_window_cleanly_and_keeps_what_evolved(display, tmp_pa
                                 "--save-dir", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(8)
+    # Ctrl-C once generations are closing: after the window opened (its GL driver is loaded), which
+    # can take long on a busy machine, plus a few seconds of warming up and evolving.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None and not _gl_driver_loaded(process.pid):
+        time.sleep(0.2)
+    time.sleep(6)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
@@ -493,6 +499,41 @@ def test_ctrl_c_closes_the_window_cleanly_and_keeps_what_evolved(display, tmp_pa
     assert len(saved) == 1 and str(saved[0]) in err
     resumed = TrainSession.from_checkpoint(saved[0])
     assert resumed.generation > 0 and resumed.config.population == 20
+
+
+def _gl_driver_loaded(pid) -> bool:
+    try:
+        return "_dri.so" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_a_ctrl_c_pygame_drops_while_the_window_opens_still_stops_it(display, monkeypatch):
+    """pygame's set_mode calls back into Python for the window icon and drops whatever that raises:
+    a Ctrl-C arriving there was lost, and `arena play` ran on until killed."""
+    import pygame.pkgdata
+
+    from arena.ui.app import App
+
+    load_icon = pygame.pkgdata.getResource
+
+    def ctrl_c_while_loading_the_icon(name, *args, **kwargs):
+        if name == "pygame_icon.bmp":  # the default font comes this way too, and there it is raised
+            os.kill(os.getpid(), signal.SIGINT)
+        return load_icon(name, *args, **kwargs)
+
+    monkeypatch.setattr(pygame.pkgdata, "getResource", ctrl_c_while_loading_the_icon)
+    app = App((320, 240), max_fps=0)
+    app.view = SimpleNamespace(handle=lambda event: None, update=lambda seconds, budget: None,
+                               draw=lambda screen: screen.fill((0, 0, 0)))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            app.wait_for(lambda: time.sleep(0.5), "warming up")
+        assert app.run(frames=20) == 130 and app.frames == 0
+        assert app.run(frames=3) == 0 and app.frames == 3  # handled once
+    finally:
+        app.close()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_cli_speed_names_match_the_live_run():

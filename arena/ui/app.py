@@ -6,6 +6,7 @@ rate are independent. The app counts frames and their times for `--json` and `--
 """
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -69,12 +70,62 @@ def open_window(command: str, size, max_fps=MAX_FPS, gl=False, title="Neuroarena
     return app
 
 
+class CtrlC:
+    """Ctrl-C that is never lost while a window is open. pygame calls back into Python from C (the
+    window icon in set_mode, the default font) and drops any exception raised there, a
+    KeyboardInterrupt included: the program then ran on as if Ctrl-C had not been pressed. So the
+    handler also notes the press, and the loops raise it again (`check`) if it went missing."""
+
+    def __init__(self):
+        self.pressed = False
+        self._previous = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # handlers can only be set there
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise the KeyboardInterrupt of a Ctrl-C not handled yet."""
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def handled(self) -> None:
+        self.pressed = False
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 class App:
     """`screen` is what views draw on: the display itself, or with OpenGL (`gl=True`, where it
     starts) an offscreen Surface the window shows with the views' overlays drawn on top. Where
     OpenGL does not start, `gl_notice` says so in one line and the window runs without overlays."""
 
     def __init__(self, size=DEFAULT_SIZE, title="Neuroarena", max_fps=MAX_FPS, gl=False):
+        self.ctrl_c = CtrlC()
+        self.ctrl_c.install()  # first: opening the display is where pygame drops a Ctrl-C
+        try:
+            self._open(size, title, gl)
+        except BaseException:
+            self.ctrl_c.restore()
+            raise
+        self.clock = pygame.time.Clock()
+        self.max_fps = max_fps
+        self.view = None
+        self.running = True
+        self.frames = 0
+        self.frame_times = []  # seconds between consecutive frames
+        self._last = None
+        self.loop_seconds = 0.0
+        self._draw_seconds = 0.005
+
+    def _open(self, size, title, gl):
         _open_display()
         pygame.font.init()
         self.gl = None
@@ -92,15 +143,6 @@ class App:
         else:
             self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         pygame.display.set_caption(title)
-        self.clock = pygame.time.Clock()
-        self.max_fps = max_fps
-        self.view = None
-        self.running = True
-        self.frames = 0
-        self.frame_times = []  # seconds between consecutive frames
-        self._last = None
-        self.loop_seconds = 0.0
-        self._draw_seconds = 0.005
         self.font = pygame.font.Font(None, 26)
 
     # -- before the view exists
@@ -119,6 +161,7 @@ class App:
         worker.start()
         dots = 0
         while worker.is_alive():
+            self.ctrl_c.check()
             for event in pygame.event.get():
                 if event.type == pygame.QUIT:
                     self.running = False
@@ -142,6 +185,7 @@ class App:
         if self._last is not None and self.frames >= WARMUP_FRAMES:
             self.frame_times.append(frame_seconds)
         self._last = now
+        self.ctrl_c.check()
         for event in pygame.event.get():
             if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_q
                                              and not getattr(self.view, "typing", False)):
@@ -180,6 +224,7 @@ class App:
             while self.running and (frames is None or self.frames < frames):
                 self.frame()
         except KeyboardInterrupt:
+            self.ctrl_c.handled()
             return 130
         finally:
             self.loop_seconds = time.perf_counter() - started
@@ -214,3 +259,4 @@ class App:
 
     def close(self):
         pygame.quit()
+        self.ctrl_c.restore()
