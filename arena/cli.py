@@ -4,6 +4,7 @@ import contextlib
 import json
 import sys
 import time
+from pathlib import Path
 
 from arena.core.cli import OneLineParser, parse_size, run_guarded
 from arena.core.errors import ArenaError, LevelError, UsageError
@@ -139,6 +140,46 @@ def build_parser() -> OneLineParser:
     evaluate.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     evaluate.set_defaults(handler=cmd_eval)
 
+    duel = commands.add_parser(
+        "duel", help="two saved brains against each other",
+        description="Two saved brains of one arena meet on its levels. Two brains of one role each play the "
+                    "same level and seed, the other roles scripted, and the better game wins (racing: further, "
+                    "then faster). A Pac-Man brain and a ghost brain play one maze: the ghosts win by catching "
+                    "him, he wins by clearing it or lasting to the time limit. Racing, the tunnel and Pac-Man "
+                    "against a ghost brain are the same game for every seed: one game a level there.")
+    duel.add_argument("a", help="a .brain.json file")
+    duel.add_argument("b", help="another .brain.json file, of the same arena")
+    _match_arguments(duel)
+    duel.add_argument("--json", action="store_true", help="print the result as JSON")
+    _backend_arguments(duel)
+    watch = duel.add_argument_group("watching")
+    watch.add_argument("--watch", action="store_true",
+                       help="watch the game on the first level in a window, round after round, instead (racing: "
+                            "both cars on one track); H joins as another player of the brains' role (Pac-Man "
+                            "against the ghost brain)")
+    watch.add_argument("--human", action="store_true", help="with --watch: join from the start (arrow keys)")
+    watch.add_argument("--speed", choices=SPEEDS[:-1], default="1x", help="with --watch: starting speed (default 1x)")
+    watch.add_argument("--no-gl", action="store_true", help="with --watch: draw without OpenGL (no network view)")
+    _window_arguments(watch, 120)
+    duel.set_defaults(handler=cmd_duel, save_dir="saves", no_autosave=True)
+
+    tournament = commands.add_parser(
+        "tournament", help="saved brains in a tournament, rated",
+        description="Saved brains of one arena meet pair by pair (as in arena duel): a round robin, or Swiss "
+                    "rounds for more than 12 brains. openskill ratings (Plackett-Luce) rank them by their "
+                    "ordinal (mu - 3 sigma). With --ratings the ratings file and a match log beside it "
+                    "(.matches.jsonl) are kept; run the same command again to resume, or with more --rounds to "
+                    "go on.")
+    tournament.add_argument("brains", nargs="+", metavar="BRAIN", help=".brain.json files, at least 2")
+    tournament.add_argument("--rounds", type=_positive_int,
+                            help="rounds (default: a whole round robin, or ceil(log2 n) + 2 Swiss rounds)")
+    tournament.add_argument("--ratings", metavar="FILE",
+                            help="keep the ratings in FILE (.json) and the match log beside it, and resume from them")
+    _match_arguments(tournament)
+    tournament.add_argument("--json", action="store_true", help="print the leaderboard as JSON")
+    _backend_arguments(tournament)
+    tournament.set_defaults(handler=cmd_tournament)
+
     levels = commands.add_parser("levels", help="check level files, or generate new ones")
     level_commands = levels.add_subparsers(dest="levels_command", metavar="SUBCOMMAND", parser_class=OneLineParser)
     level_commands.required = True
@@ -257,6 +298,25 @@ def _population_arguments(command, arena_note: str, default_population: int) -> 
     command.add_argument("--population", type=_positive_int,
                          help=f"genomes per generation (default {default_population})")
     command.add_argument("--seed", type=_seed, help="random seed (default 0)")
+
+
+def _match_arguments(command) -> None:
+    """The levels and seeds saved brains meet on (duels and tournaments)."""
+    command.add_argument("--level", action="append", default=[], help="level file (repeat for several; default: "
+                                                                      "the arena's built-in levels)")
+    command.add_argument("--generated", type=_positive_int, help="play on N generated levels (with --level: as well)")
+    command.add_argument("--seed", type=_seed, default=0, help="seed of the games, and of the first generated "
+                                                               "level (default 0)")
+    command.add_argument("--matches", type=_positive_int, default=2,
+                         help="games a level where seeds change the game (default 2)")
+
+
+def _levels(arena, args) -> list:
+    """[(name, level)] of --level files and --generated levels, or else the arena's built-in levels."""
+    levels = [(path, arena.load_level(path)) for path in args.level]
+    if args.generated:
+        levels += [(f"generated:{s}", arena.generate_level(s)) for s in range(args.seed, args.seed + args.generated)]
+    return levels or [(Path(path).name, arena.load_level(path)) for path in arena.builtin_levels()]
 
 
 def _backend_arguments(command, where: str = "") -> None:
@@ -462,20 +522,12 @@ def cmd_eval(args) -> int:
 
     from arena.arenas import get_arena
     from arena.arenas.base import SCRIPTED
-    from arena.core.errors import BrainError
-    from arena.persist.brainfile import check_compatible, compile_brains, load_brain
+    from arena.matches.duel import load_entrant
+    from arena.persist.brainfile import compile_brains
 
-    brain = load_brain(args.brain)
-    try:
-        arena = get_arena(brain.arena)
-    except Exception as exc:
-        raise BrainError(f"{args.brain}: {exc}") from None
-    check_compatible(brain, arena.spec, source=args.brain)
-    levels = [(path, arena.load_level(path)) for path in args.level]
-    if args.generated:
-        levels += [(f"generated:{s}", arena.generate_level(s)) for s in range(args.seed, args.seed + args.generated)]
-    if not levels:
-        levels = [(str(path), arena.load_level(path)) for path in arena.builtin_levels()]
+    brain = load_entrant(args.brain).brain
+    arena = get_arena(brain.arena)
+    levels = _levels(arena, args)
     # the brain plays its role; every other role of the arena plays its scripted policy
     nets = {role.name: SCRIPTED for role in arena.spec.roles}
     nets[brain.role] = compile_brains([brain] * arena.spec.role(brain.role).agents)
@@ -493,6 +545,105 @@ def cmd_eval(args) -> int:
             print(f"{r['level']:<{width}}  fitness {r['fitness']:10.3f}  {'finished' if r['finished'] else 'failed'}")
         print(f"finished {finished} of {len(rows)}")
     return 0
+
+
+def cmd_duel(args) -> int:
+    from arena.arenas import get_arena
+    from arena.evaluate import backend_from_args
+    from arena.matches.duel import load_entrant, match_kind, play_matches
+
+    if args.watch and args.json:
+        raise UsageError("--watch shows the games in a window, --json prints them: choose one")
+    watching = [flag for flag, on in (("--human", args.human), ("--speed", args.speed != "1x"), ("--no-gl", args.no_gl),
+                                      ("--frames", args.frames), ("--screenshot", args.screenshot)) if on]
+    if watching and not args.watch:
+        raise UsageError(f"{', '.join(watching)} go{'es' * (len(watching) == 1)} with --watch")
+    entrants = [load_entrant(args.a), load_entrant(args.b)]
+    match_kind(*entrants)  # brains that cannot meet are refused before any level is loaded
+    arena = get_arena(entrants[0].brain.arena)
+    levels = _levels(arena, args)
+    if args.watch:
+        from arena.ui.play import watch_duel
+
+        return watch_duel(arena, entrants, levels[0][1], args.seed, args)
+    backend = backend_from_args(args)
+    try:
+        result = play_matches(arena, entrants, [(0, 1)], levels, args.seed, args.matches, backend)[0]
+    finally:
+        backend.close()
+    result = {"arena": arena.spec.name, "levels": [name for name, _ in levels], "seed": args.seed, **result}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    _print_duel(result)
+    return 0
+
+
+def cmd_tournament(args) -> int:
+    from tqdm import tqdm
+
+    from arena.arenas import get_arena
+    from arena.evaluate import backend_from_args
+    from arena.matches.duel import load_entrant, match_kind, play_matches
+    from arena.matches.tournament import run_tournament
+
+    entrants = [load_entrant(path) for path in args.brains]
+    for other in entrants[1:]:
+        match_kind(entrants[0], other)  # one arena, roles that can meet
+    arena = get_arena(entrants[0].brain.arena)
+    levels = _levels(arena, args)
+    settings = {"levels": [name for name, _ in levels], "seed": args.seed, "matches": args.matches}
+    backend = backend_from_args(args)
+    bar = tqdm(desc="matches", unit="match", disable=args.json or not sys.stderr.isatty(), file=sys.stderr)
+
+    def progress(done, total):
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = run_tournament(arena.spec.name, args.brains,
+                                lambda pairs: play_matches(arena, entrants, pairs, levels, args.seed, args.matches,
+                                                           backend),
+                                settings=settings, rounds=args.rounds, ratings_path=args.ratings, progress=progress)
+    finally:
+        bar.close()
+        backend.close()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    rounds, matches = result["rounds"], result["matches"]
+    print(f"{arena.spec.name} tournament, {result['format']}: {rounds} round{'s' * (rounds != 1)}, "
+          f"{matches} match{'es' * (matches != 1)}")
+    print(f"{'rank':>4}  {'ordinal':>8}  {'mu':>7} ± {'sigma':<6}  {'won-drawn-lost':>14}  brain")
+    for row in result["leaderboard"]:
+        record = f"{row['wins']}-{row['draws']}-{row['losses']}"
+        print(f"{row['rank']:>4}  {row['ordinal']:8.2f}  {row['mu']:7.2f} ± {row['sigma']:<6.2f}  {record:>14}  "
+              f"{row['id']}")
+    if args.ratings:
+        print(f"ratings: {args.ratings} (match log beside it; run again to resume or go on)")
+    return 0
+
+
+def _print_duel(result: dict) -> None:
+    names = {side: result[side]["brain"] for side in ("a", "b")}
+    print(f"{result['arena']} duel: {names['a']} ({result['a']['role']}) against {names['b']} ({result['b']['role']})")
+    width = max(len(name) for name in result["levels"])
+    for game in result["games"]:
+        won = f"{names[game['winner']]} wins" if game["winner"] else "a draw"
+        seed = f"  seed {game['seed']}" if len(result["games"]) > len(result["levels"]) else ""
+        sides = "  ".join(f"{side}: {_game_side(game[side])}" for side in ("a", "b"))
+        print(f"  {result['levels'][game['level']]:<{width}}{seed}  {won:<{len(max(names.values(), key=len)) + 5}}  {sides}")
+    a = result["a"]
+    print(f"{names['a']}: {a['wins']} won, {a['draws']} drawn, {a['losses']} lost")
+    print(f"winner: {names[result['winner']]}" if result["winner"] else "a draw")
+
+
+def _game_side(side: dict) -> str:
+    if side.get("role") == "ghost":
+        return f"caught him at tick {side['catch_tick']}" if side["caught"] else "did not catch him"
+    if side.get("role") == "pacman":
+        return f"score {side['score']}{', cleared' if side['cleared'] else ''}"
+    return f"fitness {side['fitness']:.3f}{', finished' if side['finished'] else ''}"
 
 
 def cmd_bench(args) -> int:
@@ -588,8 +739,6 @@ SKIN_COMMANDS = ("lab", "render")
 
 
 def cmd_skins(args) -> int:
-    from pathlib import Path
-
     if args.skins_command == "lab":
         from arena.ui.skinlab import run_lab
 
@@ -698,8 +847,6 @@ def level_arena(path) -> str:
 
 
 def cmd_levels(args) -> int:
-    from pathlib import Path
-
     from arena.arenas import get_arena
 
     if args.levels_command == "new":
@@ -767,8 +914,6 @@ def cmd_runs(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from pathlib import Path
-
     from arena.persist.brainfile import NeatSpec, load_brain
     from arena.persist.onnxexport import OPSET, export_onnx
 

@@ -16,6 +16,7 @@ STREAM_ROLE = 5  # the strategy seed of a co-evolving population other than the 
 STREAM_OPPONENTS = 6  # co-evolution: drawing opponents from the hall of fame
 STREAM_SCRIPTED = 7  # seeds of the games against scripted opponents (never used in training)
 STREAM_SKIN = 8  # CPPN skins: their initial genomes and their mutations (never touch the brains)
+STREAM_DUEL = 9  # seeds of the games saved brains play against each other (duels, tournaments)
 
 
 def seed_sequence(seed: int, *path: int) -> np.random.SeedSequence:

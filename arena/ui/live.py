@@ -141,13 +141,18 @@ class LiveRun:
     while a human plays.
     """
 
-    def __init__(self, arena, level, session=None, brains=None, trails: bool = True):
+    def __init__(self, arena, level, session=None, brains=None, trails: bool = True, opponents=None, seed: int = 0):
+        """brains: loaded brains of one role, a game each; opponents: {role: Brain} playing the
+        other roles of every game (the arena's scripted policy plays a role left out); seed: the
+        seed of their games."""
         if (session is None) == (brains is None):
             raise ValueError("a live run needs a session or brains, not both")
         self.arena = arena
         self.level = level
         self.session = session
         self.brains = brains
+        self.opponents = dict(opponents or {})
+        self.seed = seed
         self.backend = session.backend if session is not None else SerialBackend()
         # the role the networks on screen (and a human) play; other roles play their champions
         # (evolving) or the arena's scripted policy (loaded brains)
@@ -245,10 +250,10 @@ class LiveRun:
             skins = batch.skins
         else:
             batch = None
-            nets = {role.name: SCRIPTED for role in self.arena.spec.roles}
-            nets[self.role.name] = compile_brains([b for b in self.brains for _ in range(self.role.agents)])
             n = len(self.brains)
-            seeds = np.zeros(n, dtype=np.uint64)
+            nets = self._opponent_nets(n)
+            nets[self.role.name] = compile_brains([b for b in self.brains for _ in range(self.role.agents)])
+            seeds = np.full(n, self.seed, dtype=np.uint64)
             species = np.arange(n, dtype=np.int64)
             parents = np.full((n, 2), -1, dtype=np.int64)
             generation = self.rounds
@@ -270,16 +275,22 @@ class LiveRun:
                    trail_every if slots else 0, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets),
                    skins)
 
+    def _opponent_nets(self, n: int) -> dict:
+        """{role: nets} of the roles other than the brains' in `n` games: the opponents' brains,
+        or the arena's scripted policy."""
+        return {role.name: compile_brains([self.opponents[role.name]] * (role.agents * n))
+                if role.name in self.opponents else SCRIPTED
+                for role in self.arena.spec.roles if role.name != self.role.name}
+
     def _human_nets(self, batch) -> dict:
         """The other roles of the human's game: the champions of their populations (before there
-        are any, the first genome of this generation); with loaded brains, the arena's scripted
-        policy, as in every game on screen."""
+        are any, the first genome of this generation); with loaded brains, the opponents or the
+        arena's scripted policy, as in every game on screen."""
+        if self.session is None:
+            return self._opponent_nets(1)
         nets = {}
         for role in self.arena.spec.roles:
             if role.name == self.role.name:
-                continue
-            if self.session is None:
-                nets[role.name] = SCRIPTED
                 continue
             pop = self.session.populations[role.name]
             if pop.champion is not None:

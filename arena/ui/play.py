@@ -168,13 +168,50 @@ def run_play(args) -> int:
 
 
 def _run_play(args) -> int:
+    check_args(args)
+    return run_window("play", args, lambda: build_live(args))
+
+
+def watch_duel(arena, entrants: list, level, seed: int, args) -> int:
+    """`arena duel --watch`: the duel's game on `level`, round after round. Brains of one role
+    play side by side (racing: on one track); a Pac-Man brain plays against the ghost brain.
+    H joins as one more player of the brains' role (Pac-Man, against the ghost brain)."""
+    parse_window_size(args.size)
+    if args.screenshot:
+        check_screenshot_path(Path(args.screenshot))
+    return exit_past_warm_up(run_window("duel", args, lambda: duel_live(arena, entrants, level, seed, args.human)))
+
+
+def duel_live(arena, entrants: list, level, seed: int, human: bool = False):
+    """The LiveRun `watch_duel` shows, warmed up."""
+    from arena.matches.duel import KIND_PARALLEL, match_games, match_kind
+    from arena.ui.draw import renderer_class
+    from arena.ui.live import LiveRun
+
+    kind = match_kind(*entrants)
+    game_seed = match_games(arena.spec.name, kind, 1, seed, 1)[0].seed
+    if kind == KIND_PARALLEL:
+        brains, opponents = [e.brain for e in entrants], {}
+    else:  # the Pac-Man brain is the one on screen, so that a human plays Pac-Man against the ghosts
+        players = sorted(entrants, key=lambda e: e.role != "pacman")
+        brains, opponents = [players[0].brain], {players[1].role: players[1].brain}
+    live = LiveRun(arena, level, brains=brains, opponents=opponents, seed=game_seed,
+                   trails=renderer_class(arena).trails)
+    if human:
+        live.set_human(True)
+    _warm(live)
+    return live
+
+
+def run_window(command: str, args, build) -> int:
+    """Open the sandbox window on the LiveRun `build()` makes (in the background, while the window
+    shows that it is warming up), run it until it closes, and keep what evolved."""
     from arena.ui.app import open_window
     from arena.ui.sandbox import SandboxView
 
-    check_args(args)
-    app = open_window("play", parse_window_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
+    app = open_window(command, parse_window_size(args.size), max_fps=args.max_fps, gl=not args.no_gl)
     try:
-        live = app.wait_for(lambda: build_live(args), "warming up (numba compiles once, then caches)")
+        live = app.wait_for(build, "warming up (numba compiles once, then caches)")
         if live is None:
             return 0
         try:

@@ -1,0 +1,187 @@
+"""Saved brains against each other: which game two brains play, the games of a match, and the
+runner that duels and tournaments share.
+
+Two kinds of match, from the brains' arena and roles (`match_kind`):
+
+- `parallel`: two brains of one role, each in its own game on the same level with the same
+  seed, every other role played by the arena's scripted policy; the better fitness wins the
+  game (racing: further, then faster; the pole balanced longer; more points against the
+  greedy tanks or the arcade ghosts).
+- `pacman`: a Pac-Man brain against a ghost brain (driving all four ghosts) in one maze. The
+  ghost brain wins a game by catching him; the Pac-Man brain by clearing the maze or lasting
+  to the time limit. A Pac-Man whose network stops the game early (a NaN) has lost it.
+
+A match is the same set of games whichever brain is "a": seeds come from `--seed` and the level
+only, and each game's result depends on its own environment alone, never on the batch around
+it. So swapping the brains mirrors the result exactly (`mirror`).
+"""
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from arena.arenas import get_arena
+from arena.arenas.base import SCRIPTED, Outcome
+from arena.core.errors import ArenaError, BrainError
+from arena.core.seeding import STREAM_DUEL, seed_sequence
+from arena.persist.brainfile import Brain, check_compatible, compile_brains, load_brain
+
+KIND_PARALLEL = "parallel"
+KIND_PACMAN = "pacman"
+
+# Arenas whose games a seed changes (cartpole's start, where tanks' points appear, the arcade
+# ghosts' frightened turns). Racing and the tunnel are the same game for every seed, so a level
+# is one game there; so is Pac-Man against a ghost brain (only scripted ghosts read the seed).
+SEEDED_ARENAS = ("cartpole", "tanks", "pacman")
+
+
+@dataclass(frozen=True, eq=False)
+class Entrant:
+    """A brain file, loaded and checked against its arena."""
+
+    path: str
+    brain: Brain
+
+    @property
+    def role(self) -> str:
+        return self.brain.role
+
+
+def load_entrant(path) -> Entrant:
+    """The brain in `path`, checked against its arena; BrainError (one line) if it is corrupt or does not fit."""
+    brain = load_brain(path)
+    try:
+        arena = get_arena(brain.arena)
+    except ArenaError as exc:  # an arena this program does not have
+        raise BrainError(f"{path}: {exc}") from None
+    check_compatible(brain, arena.spec, source=str(path))
+    return Entrant(str(path), brain)
+
+
+def match_kind(a: Entrant, b: Entrant) -> str:
+    """The kind of match `a` and `b` play, or BrainError saying why they cannot meet."""
+    if a.brain.arena != b.brain.arena:
+        raise BrainError(f"{b.path}: a brain for arena {b.brain.arena!r}, and {a.path} is one for "
+                         f"{a.brain.arena!r}; brains meet only in their own arena")
+    if a.role == b.role:
+        return KIND_PARALLEL
+    if {a.role, b.role} == {"pacman", "ghost"}:
+        return KIND_PACMAN
+    raise BrainError(f"{b.path}: a {b.role!r} brain cannot meet the {a.role!r} brain {a.path}")
+
+
+@dataclass(frozen=True)
+class Game:
+    level: int  # index into the match's levels
+    seed: int
+
+
+def match_games(arena_name: str, kind: str, n_levels: int, seed: int, matches: int) -> list:
+    """The games of a match: `matches` seeds on each level where a seed changes the game, else one."""
+    per_level = matches if arena_name in SEEDED_ARENAS and kind == KIND_PARALLEL else 1
+    return [Game(level, int(s)) for level in range(n_levels)
+            for s in seed_sequence(seed, STREAM_DUEL, level).generate_state(per_level, dtype=np.uint64)]
+
+
+def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, matches: int, backend) -> list:
+    """The result of each match `pairs[k] = (i, j)`, entrant i as "a" against entrant j as "b", on
+    `levels` ([(name, level)]). The games of all pairs on a level that fill their roles alike go
+    through one `backend.evaluate`, which a parallel backend spreads over its workers."""
+    kinds = [match_kind(entrants[i], entrants[j]) for i, j in pairs]
+    played = [[] for _ in pairs]
+    for level_index, (_, level) in enumerate(levels):
+        batches = {}  # what a batch's environments hold -> [(match, game)]
+        for k, (i, j) in enumerate(pairs):
+            key = (kinds[k], entrants[i].role if kinds[k] == KIND_PARALLEL else None)
+            batches.setdefault(key, []).extend(
+                (k, game) for game in match_games(arena.spec.name, kinds[k], len(levels), seed, matches)
+                if game.level == level_index)
+        for (kind, _), todo in batches.items():
+            envs = [(env, game.seed) for k, game in todo for env in _environments(kind, [entrants[i] for i in pairs[k]])]
+            outcome = backend.evaluate(arena, level, *_batch(arena, envs))
+            for n, (k, game) in enumerate(todo):
+                roles = [entrants[i].role for i in pairs[k]]
+                if kind == KIND_PARALLEL:
+                    a_side, b_side = (_parallel_side(outcome, 2 * n + s, roles[s]) for s in (0, 1))
+                    winner = _higher(a_side["fitness"], b_side["fitness"])
+                else:
+                    a_side, b_side, winner = _pacman_game(level, outcome, n, roles)
+                played[k].append({"level": game.level, "seed": game.seed, "winner": winner,
+                                  "a": a_side, "b": b_side})
+    return [_result(kinds[k], entrants[i], entrants[j], played[k]) for k, (i, j) in enumerate(pairs)]
+
+
+def _environments(kind: str, sides: list) -> list:
+    """[{role: brain}] of one game of "a" and "b": one environment per brain in a parallel game,
+    one holding both in a Pac-Man game."""
+    if kind == KIND_PARALLEL:
+        return [{side.role: side.brain} for side in sides]
+    return [{side.role: side.brain for side in sides}]
+
+
+def _batch(arena, envs: list) -> tuple:
+    """(nets, seeds) of environments [({role: brain}, seed)], all with brains for the same roles:
+    a role of k agents takes k copies of its brain in each environment; a role without a brain is
+    played by the arena's scripted policy."""
+    nets = {}
+    for role in arena.spec.roles:
+        if role.name in envs[0][0]:
+            nets[role.name] = compile_brains([env[role.name] for env, _ in envs for _ in range(role.agents)])
+        else:
+            nets[role.name] = SCRIPTED
+    return nets, np.array([s for _, s in envs], dtype=np.uint64)
+
+
+def _parallel_side(outcome: Outcome, e: int, role: str) -> dict:
+    side = {"fitness": float(outcome.fitness[role][e]), "finished": bool(outcome.finished[role][e]),
+            "ticks": int(outcome.ticks[e])}
+    for f in fields(outcome):  # what an arena adds to its outcome (a score, a catch tick)
+        value = getattr(outcome, f.name)
+        if f.name not in ("fitness", "finished", "ticks") and isinstance(value, np.ndarray) and value.ndim == 1:
+            side[f.name] = value[e].item()
+    return side
+
+
+def _pacman_game(level, outcome, e: int, roles: list) -> tuple:
+    caught = bool(outcome.catch_tick[e] >= 0)
+    cleared = bool(outcome.finished["pacman"][e])
+    lasted = cleared or (not caught and int(outcome.ticks[e]) >= level.max_ticks)
+    by_role = {
+        "pacman": {"role": "pacman", "score": int(outcome.score[e]), "cleared": cleared,
+                   "ticks": int(outcome.ticks[e])},
+        "ghost": {"role": "ghost", "caught": caught, "catch_tick": int(outcome.catch_tick[e])},
+    }
+    winning_role = "pacman" if lasted and not caught else "ghost"
+    winner = "a" if roles[0] == winning_role else "b"
+    return by_role[roles[0]], by_role[roles[1]], winner
+
+
+def _higher(a: float, b: float):
+    """"a", "b" or None (a draw) by the higher value; NaN counts as the lowest."""
+    a = -math.inf if math.isnan(a) else a
+    b = -math.inf if math.isnan(b) else b
+    return "a" if a > b else "b" if b > a else None
+
+
+def _result(kind: str, a: Entrant, b: Entrant, games: list) -> dict:
+    games = sorted(games, key=lambda g: (g["level"], g["seed"]))
+    wins = {side: sum(g["winner"] == side for g in games) for side in ("a", "b")}
+    draws = sum(g["winner"] is None for g in games)
+    return {
+        "kind": kind,
+        "a": {"brain": a.path, "role": a.role, "wins": wins["a"], "draws": draws, "losses": wins["b"]},
+        "b": {"brain": b.path, "role": b.role, "wins": wins["b"], "draws": draws, "losses": wins["a"]},
+        "winner": "a" if wins["a"] > wins["b"] else "b" if wins["b"] > wins["a"] else None,
+        "games": games,
+    }
+
+
+def mirror(result: dict) -> dict:
+    """`result` seen from the other side: "a" and "b" swapped everywhere (what the duel of B
+    against A gives)."""
+    swap = {"a": "b", "b": "a", None: None}
+    out = {**result, "a": result["b"], "b": result["a"], "winner": swap[result["winner"]]}
+    if "games" in result:
+        out["games"] = [{**g, "a": g["b"], "b": g["a"], "winner": swap[g["winner"]]} for g in result["games"]]
+    return out
