@@ -269,3 +269,22 @@ def test_a_tournament_text_leaderboard_and_its_refusals(racers, tmp_path, capsys
         assert main(["tournament", *args, "--level", OVAL]) == 2
         err = capsys.readouterr().err
         assert named in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_duel_watched_is_the_game_rated_and_a_human_meets_the_ghost_brain(pacman_pair, display):
+    from arena.ui.play import duel_live
+
+    arena = get_arena("pacman")
+    level = arena.load_level("levels/pacman/1-small.txt")
+    entrants = [load_entrant(pacman_pair[role]) for role in ("ghost", "pacman")]
+    live = duel_live(arena, entrants, level, seed=0)
+    assert live.role.name == "pacman" and live.run.nets["ghost"] is not SCRIPTED
+    live.set_speed("max")
+    while not live.history:
+        live.update(0.0, 0.05)
+    alone = arena.rollout(level, {"pacman": compile_brains([entrants[1].brain]),
+                                  "ghost": compile_brains([entrants[0].brain] * 4)}, np.zeros(1, dtype=np.uint64))
+    assert live.history[0]["best_fitness"] == float(alone.fitness["pacman"][0])
+    live.set_human(True)  # the human plays Pac-Man against the ghost brain, not the arcade ghosts
+    assert live.run.human_nets["ghost"] is not SCRIPTED and live.run.human_nets["ghost"].size == 4
+    live.close()
