@@ -145,23 +145,17 @@ def build_parser() -> OneLineParser:
         description="Two saved brains of one arena meet on its levels. Two brains of one role each play the "
                     "same level and seed, the other roles scripted, and the better game wins (racing: further, "
                     "then faster). A Pac-Man brain and a ghost brain play one maze: the ghosts win by catching "
-                    "him, he wins by clearing it or lasting to the time limit. Racing, the tunnel and Pac-Man "
+                    "him, he wins by clearing it or lasting to the time limit. Two tank brains share one field "
+                    "and compete for its points, each seed from both starts. Racing, the tunnel and Pac-Man "
                     "against a ghost brain are the same game for every seed: one game a level there.")
     duel.add_argument("a", help="a .brain.json file")
     duel.add_argument("b", help="another .brain.json file, of the same arena")
     _match_arguments(duel)
     duel.add_argument("--json", action="store_true", help="print the result as JSON")
     _backend_arguments(duel)
-    watch = duel.add_argument_group("watching")
-    watch.add_argument("--watch", action="store_true",
-                       help="watch the game on the first level in a window, round after round, instead (racing: "
-                            "both cars on one track); H joins as another player of the brains' role (Pac-Man "
-                            "against the ghost brain)")
-    watch.add_argument("--human", action="store_true", help="with --watch: join from the start (arrow keys)")
-    watch.add_argument("--speed", choices=SPEEDS[:-1], default="1x", help="with --watch: starting speed (default 1x)")
-    watch.add_argument("--no-gl", action="store_true", help="with --watch: draw without OpenGL (no network view)")
-    _window_arguments(watch, 120)
-    duel.set_defaults(handler=cmd_duel, save_dir="saves", no_autosave=True)
+    _watch_arguments(duel, "watch the game on the first level in a window, round after round, instead (racing: "
+                           "both cars on one track; tanks: the view follows A's tank)")
+    duel.set_defaults(handler=cmd_duel)
 
     tournament = commands.add_parser(
         "tournament", help="saved brains in a tournament, rated",
@@ -178,6 +172,8 @@ def build_parser() -> OneLineParser:
     _match_arguments(tournament)
     tournament.add_argument("--json", action="store_true", help="print the leaderboard as JSON")
     _backend_arguments(tournament)
+    _watch_arguments(tournament, "then watch the matches in a window, in schedule order, a round each: the "
+                                 "first game of each on the first level")
     tournament.set_defaults(handler=cmd_tournament)
 
     levels = commands.add_parser("levels", help="check level files, or generate new ones")
@@ -309,6 +305,31 @@ def _match_arguments(command) -> None:
                                                                "level (default 0)")
     command.add_argument("--matches", type=_positive_int, default=2,
                          help="games a level where seeds change the game (default 2)")
+
+
+def _watch_arguments(command, watch_help: str) -> None:
+    """The window of `--watch` (duels and tournaments)."""
+    watch = command.add_argument_group("watching")
+    watch.add_argument("--watch", action="store_true", help=watch_help + "; H joins as one more player: a car, a "
+                                                                          "Pac-Man against the ghost brain, a tank")
+    watch.add_argument("--human", action="store_true", help="with --watch: join from the start (arrow keys)")
+    watch.add_argument("--speed", choices=SPEEDS[:-1], default="1x", help="with --watch: starting speed (default 1x)")
+    watch.add_argument("--no-gl", action="store_true", help="with --watch: draw without OpenGL (no network view)")
+    _window_arguments(watch, 120)
+    command.set_defaults(save_dir="saves", no_autosave=True)
+
+
+def _check_watching(args) -> None:
+    if args.watch and args.json:
+        raise UsageError("--watch shows the games in a window, --json prints them: choose one")
+    watching = [flag for flag, on in (("--human", args.human), ("--speed", args.speed != "1x"), ("--no-gl", args.no_gl),
+                                      ("--frames", args.frames), ("--screenshot", args.screenshot)) if on]
+    if watching and not args.watch:
+        raise UsageError(f"{', '.join(watching)} go{'es' * (len(watching) == 1)} with --watch")
+    if args.watch:
+        from arena.ui.play import check_window_args
+
+        check_window_args(args)
 
 
 def _levels(arena, args) -> list:
@@ -552,20 +573,15 @@ def cmd_duel(args) -> int:
     from arena.evaluate import backend_from_args
     from arena.matches.duel import load_entrant, match_kind, play_matches
 
-    if args.watch and args.json:
-        raise UsageError("--watch shows the games in a window, --json prints them: choose one")
-    watching = [flag for flag, on in (("--human", args.human), ("--speed", args.speed != "1x"), ("--no-gl", args.no_gl),
-                                      ("--frames", args.frames), ("--screenshot", args.screenshot)) if on]
-    if watching and not args.watch:
-        raise UsageError(f"{', '.join(watching)} go{'es' * (len(watching) == 1)} with --watch")
+    _check_watching(args)
     entrants = [load_entrant(args.a), load_entrant(args.b)]
     match_kind(*entrants)  # brains that cannot meet are refused before any level is loaded
     arena = get_arena(entrants[0].brain.arena)
     levels = _levels(arena, args)
     if args.watch:
-        from arena.ui.play import watch_duel
+        from arena.ui.play import watch_matches
 
-        return watch_duel(arena, entrants, levels[0][1], args.seed, args)
+        return watch_matches("duel", arena, [entrants], levels[0][1], args)
     backend = backend_from_args(args)
     try:
         result = play_matches(arena, entrants, [(0, 1)], levels, args.seed, args.matches, backend)[0]
@@ -587,6 +603,7 @@ def cmd_tournament(args) -> int:
     from arena.matches.duel import load_entrant, match_kind, play_matches
     from arena.matches.tournament import run_tournament
 
+    _check_watching(args)
     entrants = [load_entrant(path) for path in args.brains]
     for other in entrants[1:]:
         match_kind(entrants[0], other)  # one arena, roles that can meet
@@ -621,6 +638,13 @@ def cmd_tournament(args) -> int:
               f"{row['id']}")
     if args.ratings:
         print(f"ratings: {args.ratings} (match log beside it; run again to resume or go on)")
+    if args.watch:
+        from arena.ui.play import watch_matches
+
+        by_id = dict(zip(args.brains, entrants))
+        sys.stdout.flush()
+        return watch_matches("tournament", arena, [[by_id[r["a"]], by_id[r["b"]]] for r in result["results"]],
+                             levels[0][1], args)
     return 0
 
 

@@ -272,12 +272,12 @@ def test_a_tournament_text_leaderboard_and_its_refusals(racers, tmp_path, capsys
 
 
 def test_the_duel_watched_is_the_game_rated_and_a_human_meets_the_ghost_brain(pacman_pair, display):
-    from arena.ui.play import duel_live
+    from arena.ui.play import matches_live
 
     arena = get_arena("pacman")
     level = arena.load_level("levels/pacman/1-small.txt")
     entrants = [load_entrant(pacman_pair[role]) for role in ("ghost", "pacman")]
-    live = duel_live(arena, entrants, level, seed=0)
+    live = matches_live(arena, [entrants], level, seed=0)
     assert live.role.name == "pacman" and live.run.nets["ghost"] is not SCRIPTED
     live.set_speed("max")
     while not live.history:
@@ -288,3 +288,34 @@ def test_the_duel_watched_is_the_game_rated_and_a_human_meets_the_ghost_brain(pa
     live.set_human(True)  # the human plays Pac-Man against the ghost brain, not the arcade ghosts
     assert live.run.human_nets["ghost"] is not SCRIPTED and live.run.human_nets["ghost"].size == 4
     live.close()
+
+
+def test_a_watched_tournament_shows_each_match_a_round_in_schedule_order(racers, tmp_path, display):
+    """Headless: the playlist's rounds are the matches' games; then the command in a window."""
+    import os
+    import subprocess
+    import sys
+
+    from arena.ui.play import matches_live
+
+    arena = get_arena("racing")
+    level = arena.load_level(OVAL)
+    third = saved(tmp_path, "third", random_brain("racing", "driver", 3))
+    a, b, c = (load_entrant(p) for p in (racers[0], racers[5], third))
+    live = matches_live(arena, [[a, b], [c, a]], level, seed=0)
+    captions = []
+    while len(live.history) < 3:  # tick() closes at most one round a call
+        captions.append(live.caption)
+        rounds = len(live.history)
+        while len(live.history) == rounds:
+            live.tick(200)
+    assert captions == [f"{racers[0]} against {racers[5]}", f"{third} against {racers[0]}",
+                        f"{racers[0]} against {racers[5]}"]
+    assert live.run.n == 2  # two cars a round
+    env = {**os.environ, "DISPLAY": display}
+    shot = tmp_path / "watched.png"
+    done = subprocess.run([sys.executable, "-m", "arena", "tournament", racers[0], racers[5], third, "--level", OVAL,
+                           "--watch", "--speed", "max", "--frames", "40", "--screenshot", str(shot)],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "round robin: 3 rounds, 3 matches" in done.stdout and shot.stat().st_size > 0

@@ -25,11 +25,19 @@ def split(n_envs: int, parts: int) -> list:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def agents_of(spec, name: str) -> int:
+    """Networks a game under `name` in `nets`: a role's agents; one under a name that is no role
+    (a tanks duel's rival)."""
+    try:
+        return spec.role(name).agents
+    except KeyError:
+        return 1
+
+
 def chunk_nets(spec, nets: dict, start: int, stop: int) -> dict:
     """The networks of environments `start .. stop - 1`: a role of k agents a game has networks
     k*e .. k*e + k - 1 in environment e; a role played by its scripted policy stays so."""
-    return {name: net if isinstance(net, str) else net.rows(start * spec.role(name).agents,
-                                                              stop * spec.role(name).agents)
+    return {name: net if isinstance(net, str) else net.rows(start * agents_of(spec, name), stop * agents_of(spec, name))
             for name, net in nets.items()}
 
 
@@ -67,7 +75,7 @@ class Chunker:
         """The networks of environments `start .. stop - 1` (see `chunk_nets`), for transport."""
         out = {}
         for name, net in self.nets.items():
-            k = 1 if isinstance(net, str) else self.spec.role(name).agents
+            k = 1 if isinstance(net, str) else agents_of(self.spec, name)
             a, b = start * k, stop * k
             if name not in self._runs:
                 out[name] = net if isinstance(net, str) else net.rows(a, b)

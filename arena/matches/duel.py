@@ -10,6 +10,9 @@ Two kinds of match, from the brains' arena and roles (`match_kind`):
 - `pacman`: a Pac-Man brain against a ghost brain (driving all four ghosts) in one maze. The
   ghost brain wins a game by catching him; the Pac-Man brain by clearing the maze or lasting
   to the time limit. A Pac-Man whose network stops the game early (a NaN) has lost it.
+- `tanks`: two tank brains on one field, competing for the same points (`arena.arenas.tanks.duel`);
+  more points win. Each seed is played twice, with the starts swapped, so neither brain keeps
+  the better spawn. A field with one tank spawn gets a second (`duel_level`).
 
 A match is the same set of games whichever brain is "a": seeds come from `--seed` and the level
 only, and each game's result depends on its own environment alone, never on the batch around
@@ -17,7 +20,7 @@ it. So swapping the brains mirrors the result exactly (`mirror`).
 """
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -25,10 +28,12 @@ from arena.arenas import get_arena
 from arena.arenas.base import SCRIPTED, Outcome
 from arena.core.errors import ArenaError, BrainError
 from arena.core.seeding import STREAM_DUEL, seed_sequence
+from arena.evaluate.chunks import agents_of
 from arena.persist.brainfile import Brain, check_compatible, compile_brains, load_brain
 
 KIND_PARALLEL = "parallel"
 KIND_PACMAN = "pacman"
+KIND_TANKS = "tanks"
 
 # Arenas whose games a seed changes (cartpole's start, where tanks' points appear, the arcade
 # ghosts' frightened turns). Racing and the tunnel are the same game for every seed, so a level
@@ -64,6 +69,8 @@ def match_kind(a: Entrant, b: Entrant) -> str:
     if a.brain.arena != b.brain.arena:
         raise BrainError(f"{b.path}: a brain for arena {b.brain.arena!r}, and {a.path} is one for "
                          f"{a.brain.arena!r}; brains meet only in their own arena")
+    if a.brain.arena == "tanks":
+        return KIND_TANKS
     if a.role == b.role:
         return KIND_PARALLEL
     if {a.role, b.role} == {"pacman", "ghost"}:
@@ -75,13 +82,48 @@ def match_kind(a: Entrant, b: Entrant) -> str:
 class Game:
     level: int  # index into the match's levels
     seed: int
+    slot: int = 0  # tanks: the tank "a" drives (0 or 1), "b" drives the other
 
 
 def match_games(arena_name: str, kind: str, n_levels: int, seed: int, matches: int) -> list:
-    """The games of a match: `matches` seeds on each level where a seed changes the game, else one."""
-    per_level = matches if arena_name in SEEDED_ARENAS and kind == KIND_PARALLEL else 1
-    return [Game(level, int(s)) for level in range(n_levels)
-            for s in seed_sequence(seed, STREAM_DUEL, level).generate_state(per_level, dtype=np.uint64)]
+    """The games of a match: `matches` seeds on each level where a seed changes the game, else one;
+    a tanks duel plays each seed from both starts."""
+    per_level = matches if arena_name in SEEDED_ARENAS and kind != KIND_PACMAN else 1
+    slots = (0, 1) if kind == KIND_TANKS else (0,)
+    return [Game(level, int(s), slot) for level in range(n_levels)
+            for s in seed_sequence(seed, STREAM_DUEL, level).generate_state(per_level, dtype=np.uint64)
+            for slot in slots]
+
+
+def duel_level(level):
+    """A tank field for two tanks: its first two spawns; a field with one spawn gets a second,
+    point-mirrored through the field's centre where a tank fits, can drive from spawn 0 and
+    starts a quarter of the field's shorter side away or more, else the reachable cell farthest
+    from spawn 0."""
+    from arena.arenas.tanks import level as tanks_level
+    from arena.arenas.tanks.field import reachable_cells
+    from arena.arenas.tanks.params import PARAMS
+
+    if level.tank_spawns.shape[0] >= 2:
+        return replace(level, rivals=1, duel=True)
+    x, y, heading = level.tank_spawns[0]
+    reachable = reachable_cells(level.clearance, level.origin, x, y)
+    rows, cols = np.nonzero(reachable)
+    centres_x, centres_y = level.origin + (cols + 0.5) * level.cell, level.origin + (rows + 0.5) * level.cell
+    mx, my = level.width - x, level.height - y
+    row, col = int((my - level.origin) // level.cell), int((mx - level.origin) // level.cell)
+    inside = 0 <= row < reachable.shape[0] and 0 <= col < reachable.shape[1]
+    apart = np.hypot(mx - x, my - y) >= 0.25 * min(level.width, level.height)
+    if inside and apart and reachable[row, col] and float(tanks_level.clearance_at(level, mx, my)) >= PARAMS.tank_radius:
+        second = [mx, my]
+    else:
+        far = int(np.argmax((centres_x - x) ** 2 + (centres_y - y) ** 2))
+        second = [centres_x[far], centres_y[far]]
+    second.append((heading + 360.0) % 360.0 - 180.0)  # facing the other way
+    field = tanks_level.build(level.name, level.width, level.height, level.walls, level.spawn_regions,
+                              [list(level.tank_spawns[0]), second], level.points_active, 1, level.seconds,
+                              level.target, f"{level.name} (a duel)", level.wall_lines)
+    return replace(field, duel=True)
 
 
 def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, matches: int, backend) -> list:
@@ -98,13 +140,19 @@ def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, ma
                 (k, game) for game in match_games(arena.spec.name, kinds[k], len(levels), seed, matches)
                 if game.level == level_index)
         for (kind, _), todo in batches.items():
-            envs = [(env, game.seed) for k, game in todo for env in _environments(kind, [entrants[i] for i in pairs[k]])]
-            outcome = backend.evaluate(arena, level, *_batch(arena, envs))
+            envs = [(env, game.seed) for k, game in todo
+                    for env in _environments(kind, [entrants[i] for i in pairs[k]], game)]
+            field = duel_level(level) if kind == KIND_TANKS else level
+            outcome = backend.evaluate(arena, field, *_batch(arena, envs))
             for n, (k, game) in enumerate(todo):
                 roles = [entrants[i].role for i in pairs[k]]
                 if kind == KIND_PARALLEL:
                     a_side, b_side = (_parallel_side(outcome, 2 * n + s, roles[s]) for s in (0, 1))
                     winner = _higher(a_side["fitness"], b_side["fitness"])
+                elif kind == KIND_TANKS:
+                    a_side, b_side = ({"slot": slot, "points": int(outcome.caught[n, slot])}
+                                      for slot in (game.slot, 1 - game.slot))
+                    winner = _higher(a_side["points"], b_side["points"])
                 else:
                     a_side, b_side, winner = _pacman_game(level, outcome, n, roles)
                 played[k].append({"level": game.level, "seed": game.seed, "winner": winner,
@@ -112,24 +160,27 @@ def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, ma
     return [_result(kinds[k], entrants[i], entrants[j], played[k]) for k, (i, j) in enumerate(pairs)]
 
 
-def _environments(kind: str, sides: list) -> list:
-    """[{role: brain}] of one game of "a" and "b": one environment per brain in a parallel game,
-    one holding both in a Pac-Man game."""
+def _environments(kind: str, sides: list, game: Game) -> list:
+    """[{key: brain}] of one game of "a" and "b": one environment per brain in a parallel game,
+    one holding both in a Pac-Man game (by role) or a tanks duel (tank 0 under "tank", tank 1
+    under RIVAL)."""
     if kind == KIND_PARALLEL:
         return [{side.role: side.brain} for side in sides]
+    if kind == KIND_TANKS:
+        from arena.arenas.tanks import RIVAL
+
+        first, second = sides if game.slot == 0 else sides[::-1]
+        return [{"tank": first.brain, RIVAL: second.brain}]
     return [{side.role: side.brain for side in sides}]
 
 
 def _batch(arena, envs: list) -> tuple:
-    """(nets, seeds) of environments [({role: brain}, seed)], all with brains for the same roles:
+    """(nets, seeds) of environments [({key: brain}, seed)], all with brains under the same keys:
     a role of k agents takes k copies of its brain in each environment; a role without a brain is
     played by the arena's scripted policy."""
-    nets = {}
-    for role in arena.spec.roles:
-        if role.name in envs[0][0]:
-            nets[role.name] = compile_brains([env[role.name] for env, _ in envs for _ in range(role.agents)])
-        else:
-            nets[role.name] = SCRIPTED
+    nets = {role.name: SCRIPTED for role in arena.spec.roles}
+    for key in envs[0][0]:
+        nets[key] = compile_brains([env[key] for env, _ in envs for _ in range(agents_of(arena.spec, key))])
     return nets, np.array([s for _, s in envs], dtype=np.uint64)
 
 
@@ -164,8 +215,12 @@ def _higher(a: float, b: float):
     return "a" if a > b else "b" if b > a else None
 
 
+def _game_order(game: dict) -> tuple:
+    return game["level"], game["seed"], game["a"].get("slot", 0)
+
+
 def _result(kind: str, a: Entrant, b: Entrant, games: list) -> dict:
-    games = sorted(games, key=lambda g: (g["level"], g["seed"]))
+    games = sorted(games, key=_game_order)
     wins = {side: sum(g["winner"] == side for g in games) for side in ("a", "b")}
     draws = sum(g["winner"] is None for g in games)
     return {
@@ -183,5 +238,6 @@ def mirror(result: dict) -> dict:
     swap = {"a": "b", "b": "a", None: None}
     out = {**result, "a": result["b"], "b": result["a"], "winner": swap[result["winner"]]}
     if "games" in result:
-        out["games"] = [{**g, "a": g["b"], "b": g["a"], "winner": swap[g["winner"]]} for g in result["games"]]
+        out["games"] = sorted(({**g, "a": g["b"], "b": g["a"], "winner": swap[g["winner"]]} for g in result["games"]),
+                              key=_game_order)
     return out

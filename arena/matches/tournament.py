@@ -371,7 +371,8 @@ def run_tournament(arena_name: str, entrant_paths, play, *, settings: dict, roun
     tournament must have the same. rounds: None for the default; may grow on resume.
     ratings_path: where the ratings file goes, its match log beside it (None: nothing is written).
     progress(done, total): matches rated so far of `total`: first what the log held, then after each batch.
-    Returns {"format", "rounds", "matches", "leaderboard"}.
+    Returns {"format", "rounds", "matches", "leaderboard", "results"}: results are the matches
+    rated, in schedule order ({"round", "match", "a", "b", "winner"}).
     """
     if rounds is not None and rounds < 1:
         raise UsageError(f"--rounds must be at least 1, got {rounds}")
@@ -396,6 +397,7 @@ class Tournament:
         self.balance = [0] * len(entrants)  # times on side "a" minus times on side "b"
         self.pending = []  # (round, match, a, b) to play, in schedule order; a, b index self.entrants
         self.rounds_done = 0
+        self.results = []  # {"round", "match", "a", "b", "winner"} of every match rated, in schedule order
         self._reported = self._saved = None  # the match counts last reported and written
 
     def run(self, play, rounds, progress) -> dict:
@@ -429,7 +431,7 @@ class Tournament:
         self._save()
         self._report(progress, total)
         return {"format": self.format, "rounds": total_rounds, "matches": self.standings.matches,
-                "leaderboard": self.standings.leaderboard()}
+                "leaderboard": self.standings.leaderboard(), "results": self.results}
 
     def _swiss_pairs(self) -> list:
         position_of = {entrant_id: position for position, entrant_id in enumerate(self.ids)}
@@ -446,7 +448,11 @@ class Tournament:
             raise RunError(f"{self.log.path}: line {entry.line}: round {entry.round} match {entry.match} "
                            f"{entry.a} vs {entry.b} is not the scheduled round {number} match {match} "
                            f"{self.ids[a]} vs {self.ids[b]}; the match log is corrupt")
-        self.standings.record(entry.a, entry.b, entry.winner)
+        self._rate(number, match, entry.a, entry.b, entry.winner)
+
+    def _rate(self, number: int, match: int, a_id: str, b_id: str, winner) -> None:
+        self.standings.record(a_id, b_id, winner)
+        self.results.append({"round": number, "match": match, "a": a_id, "b": b_id, "winner": winner})
 
     def _play_pending(self, play, progress, total: int) -> None:
         self._report(progress, total)
@@ -462,7 +468,7 @@ class Tournament:
         if self.log is not None:
             self.log.append(records)  # durable before anything is derived from it
         for record in records:
-            self.standings.record(record["a"], record["b"], record["result"]["winner"])
+            self._rate(record["round"], record["match"], record["a"], record["b"], record["result"]["winner"])
         self.rounds_done = pending[-1][0]
         self._save()
         self._report(progress, total)

@@ -19,6 +19,7 @@ from arena.arenas.base import SCRIPTED, Outcome
 from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.seeding import env_seeds
+from arena.evaluate.chunks import agents_of
 from arena.evaluate.serial import SerialBackend
 from arena.evolve.skins import AgentSkins
 from arena.persist.background import BackgroundWriter
@@ -133,6 +134,16 @@ class _Replay:
             self.arena.reference.step(self.level, self.state, {r: policy(obs[r]) for r, policy in self.policies.items()})
 
 
+@dataclass(frozen=True)
+class WatchedMatch:
+    """One round of a `LiveRun` playlist: brains (of the run's role), opponents and seed, and a caption."""
+
+    caption: str
+    brains: list
+    opponents: dict
+    seed: int = 0
+
+
 class LiveRun:
     """Evolution watched live (`session`) or loaded brains racing round after round (`brains`).
 
@@ -141,15 +152,20 @@ class LiveRun:
     while a human plays.
     """
 
-    def __init__(self, arena, level, session=None, brains=None, trails: bool = True, opponents=None, seed: int = 0):
+    def __init__(self, arena, level, session=None, brains=None, trails: bool = True, opponents=None, seed: int = 0,
+                 playlist=None):
         """brains: loaded brains of one role, a game each; opponents: {role: Brain} playing the
         other roles of every game (the arena's scripted policy plays a role left out); seed: the
-        seed of their games."""
+        seed of their games. playlist: [WatchedMatch] to show one round each, in turn, in place
+        of brains, opponents and seed (their brains all of one role)."""
+        if playlist:
+            brains = playlist[0].brains
         if (session is None) == (brains is None):
             raise ValueError("a live run needs a session or brains, not both")
         self.arena = arena
         self.level = level
         self.session = session
+        self.playlist = list(playlist or [])
         self.brains = brains
         self.opponents = dict(opponents or {})
         self.seed = seed
@@ -178,6 +194,15 @@ class LiveRun:
         if self.session is not None:
             return self.session.generation
         return self.rounds
+
+    @property
+    def caption(self):
+        """What the round on screen is, for a playlist (e.g. a tournament's match), else None."""
+        return self._watched.caption if self.playlist else None
+
+    @property
+    def _watched(self):
+        return self.playlist[self.rounds % len(self.playlist)]
 
     @property
     def turbo(self) -> bool:
@@ -250,6 +275,9 @@ class LiveRun:
             skins = batch.skins
         else:
             batch = None
+            if self.playlist:
+                watched = self._watched
+                self.brains, self.opponents, self.seed = watched.brains, dict(watched.opponents), watched.seed
             n = len(self.brains)
             nets = self._opponent_nets(n)
             nets[self.role.name] = compile_brains([b for b in self.brains for _ in range(self.role.agents)])
@@ -278,9 +306,10 @@ class LiveRun:
     def _opponent_nets(self, n: int) -> dict:
         """{role: nets} of the roles other than the brains' in `n` games: the opponents' brains,
         or the arena's scripted policy."""
-        return {role.name: compile_brains([self.opponents[role.name]] * (role.agents * n))
-                if role.name in self.opponents else SCRIPTED
-                for role in self.arena.spec.roles if role.name != self.role.name}
+        nets = {role.name: SCRIPTED for role in self.arena.spec.roles if role.name != self.role.name}
+        for key, brain in self.opponents.items():
+            nets[key] = compile_brains([brain] * (agents_of(self.arena.spec, key) * n))
+        return nets
 
     def _human_nets(self, batch) -> dict:
         """The other roles of the human's game: the champions of their populations (before there
@@ -345,9 +374,8 @@ class LiveRun:
                     break
                 obs = self.arena.observe(self.level, run.state)
                 actions = {}
-                for role in self.arena.spec.roles:
-                    name, k = role.name, run.n * role.agents
-                    net = run.nets[name]
+                for name, net in run.nets.items():
+                    k = run.n * agents_of(self.arena.spec, name)
                     ai = None if net is SCRIPTED else forward(net, obs[name][:k], run.arrays[name])
                     if name == self.role.name:
                         human = self.human_action[None]

@@ -53,9 +53,7 @@ def check_args(args):
         raise UsageError("--speed turbo evolves headless; a loaded brain has nothing to evolve")
     if args.speed == "turbo" and args.human:
         raise UsageError("--speed turbo runs generations headless; drive with --human at another speed")
-    parse_window_size(args.size)
-    if args.screenshot:
-        check_screenshot_path(Path(args.screenshot))
+    check_window_args(args)
     return kind
 
 
@@ -172,31 +170,48 @@ def _run_play(args) -> int:
     return run_window("play", args, lambda: build_live(args))
 
 
-def watch_duel(arena, entrants: list, level, seed: int, args) -> int:
-    """`arena duel --watch`: the duel's game on `level`, round after round. Brains of one role
-    play side by side (racing: on one track); a Pac-Man brain plays against the ghost brain.
-    H joins as one more player of the brains' role (Pac-Man, against the ghost brain)."""
+def check_window_args(args) -> None:
+    """Refuse a bad --size or --screenshot before anything runs."""
     parse_window_size(args.size)
     if args.screenshot:
         check_screenshot_path(Path(args.screenshot))
-    return exit_past_warm_up(run_window("duel", args, lambda: duel_live(arena, entrants, level, seed, args.human)))
 
 
-def duel_live(arena, entrants: list, level, seed: int, human: bool = False):
-    """The LiveRun `watch_duel` shows, warmed up."""
-    from arena.matches.duel import KIND_PARALLEL, match_games, match_kind
+def watch_matches(command: str, arena, matches: list, level, args) -> int:
+    """`arena duel --watch` and `arena tournament --watch`: the first game on `level` of each
+    match [a, b] (entrants), a round each, in turn (see `matches_live`); H joins as one more player."""
+    return exit_past_warm_up(run_window(command, args, lambda: matches_live(arena, matches, level, args.seed,
+                                                                               args.human)))
+
+
+def matches_live(arena, matches: list, level, seed: int, human: bool = False):
+    """A LiveRun showing the first game on `level` of each match [a, b] (entrants) in turn, a
+    round each, warmed up. Brains of one role play side by side; a Pac-Man brain plays against
+    the ghost brain (he is the one on screen, so that a human joining plays Pac-Man); tank brain
+    a drives tank 0 (the one the camera and the inspector follow) against b. Matches whose
+    brains on screen play another role than the first match's are left out."""
+    from arena.matches.duel import KIND_PARALLEL, KIND_TANKS, duel_level, match_games, match_kind
     from arena.ui.draw import renderer_class
-    from arena.ui.live import LiveRun
+    from arena.ui.live import LiveRun, WatchedMatch
 
-    kind = match_kind(*entrants)
-    game_seed = match_games(arena.spec.name, kind, 1, seed, 1)[0].seed
-    if kind == KIND_PARALLEL:
-        brains, opponents = [e.brain for e in entrants], {}
-    else:  # the Pac-Man brain is the one on screen, so that a human plays Pac-Man against the ghosts
-        players = sorted(entrants, key=lambda e: e.role != "pacman")
-        brains, opponents = [players[0].brain], {players[1].role: players[1].brain}
-    live = LiveRun(arena, level, brains=brains, opponents=opponents, seed=game_seed,
-                   trails=renderer_class(arena).trails)
+    playlist = []
+    for a, b in matches:
+        kind = match_kind(a, b)
+        game_seed = match_games(arena.spec.name, kind, 1, seed, 1)[0].seed
+        if kind == KIND_PARALLEL:
+            brains, opponents = [a.brain, b.brain], {}
+        elif kind == KIND_TANKS:
+            from arena.arenas.tanks import RIVAL
+
+            brains, opponents = [a.brain], {RIVAL: b.brain}
+        else:
+            pacman, ghost = (a, b) if a.role == "pacman" else (b, a)
+            brains, opponents = [pacman.brain], {"ghost": ghost.brain}
+        if brains[0].role == (playlist[0].brains[0].role if playlist else brains[0].role):
+            playlist.append(WatchedMatch(f"{a.path} against {b.path}", brains, opponents, game_seed))
+    if match_kind(*matches[0]) == KIND_TANKS:
+        level = duel_level(level)
+    live = LiveRun(arena, level, playlist=playlist, trails=renderer_class(arena).trails)
     if human:
         live.set_human(True)
     _warm(live)

@@ -380,6 +380,8 @@ class SandboxView:
         history = live.history
         last = history[-1] if history else {}
         lines = [f"{live.arena.spec.name} - {live.level.name}   generation {live.generation}"]
+        if live.caption:
+            lines.append(live.caption)
         if live.turbo:
             doing = "generations run headless" if live.turbo_running else "evolution paused"
             lines.append(f"turbo: {doing}; replaying the champion")

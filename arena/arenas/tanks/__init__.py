@@ -2,14 +2,20 @@
 
 Solo levels have the network tank alone; shared levels add scripted greedy rivals that race it
 for the same points. See `sim` for the sensors, the physics and the fitness, `level` for fields.
+
+A duel (two tank brains on one field) gives `nets` a second network, under `RIVAL`, that
+drives tank 1 of a two-tank field in place of the greedy policy (see `duel`); its rollouts
+return a `TanksOutcome`, with the points of both tanks.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from arena.arenas import REGISTRY
 from arena.arenas.base import SCRIPTED, Arena, Outcome
 from arena.arenas.tanks import level as tanks_level
-from arena.arenas.tanks import reference, sim
+from arena.arenas.tanks import duel, reference, sim
 from arena.arenas.tanks.params import PARAMS
 from arena.arenas.tanks.state import FINISHED, FITNESS, TICK, X, Y, as_seeds, new_state
 from arena.brains.mlp import MLPSpec
@@ -37,6 +43,16 @@ SPEC = ArenaSpec(
     ),
     description="differential-drive tanks catch points among walls, alone or against greedy rivals",
 )
+RIVAL = "rival"  # the key, in `nets`, observations and actions, of the network driving tank 1 in a duel
+
+
+@dataclass
+class TanksOutcome(Outcome):
+    """`Outcome` of duels, plus caught: int64[n_envs, 2], the points of tank 0 and of tank 1."""
+
+    caught: np.ndarray = None
+
+
 # What the kernels take in place of a network when tank 0 drives by the greedy policy: any
 # dense batch has the right numba types, and it is never read.
 _NO_NETWORK = compile_mlp(MLPSpec((sim.N_INPUTS, 2), ("tanh",)), np.zeros((0, 2 * sim.N_INPUTS + 2), np.float32))
@@ -55,7 +71,14 @@ class TanksArena(Arena):
         return tanks_level.short(level)
 
     def rollout(self, level, nets, seeds, max_ticks=None) -> Outcome:
-        """nets {"tank": NetBatch or SCRIPTED}; with SCRIPTED, `seeds` gives the number of environments."""
+        """nets {"tank": NetBatch or SCRIPTED}; with SCRIPTED, `seeds` gives the number of environments.
+        A duel: {"tank": NetBatch, RIVAL: NetBatch} on a two-tank field, a `TanksOutcome`."""
+        if RIVAL in nets:
+            n = nets["tank"].size
+            state = self.reset(level, n, as_seeds(seeds, n))
+            self._advance(level, state, nets, {k: net.arrays() for k, net in nets.items()},
+                          (max_ticks or self.max_ticks(level)) + 1, np.zeros((0, 0, 2), np.float32), 0, max_ticks)
+            return self.duel_outcome(state)
         net = nets["tank"]
         scripted = net is SCRIPTED
         if scripted:
@@ -75,21 +98,38 @@ class TanksArena(Arena):
         return state
 
     def observe(self, level, state):
-        obs = np.zeros((state.tank.shape[0], sim.N_INPUTS), dtype=np.float32)
-        sim.observe_kernel(sim.level_arrays(level, self.max_ticks(level)), state.tank, state.point, state.flag, obs)
-        return {"tank": obs}
+        """{"tank": float32[n, N_INPUTS]}; on a duel's field also RIVAL: what tank 1 senses (itself first)."""
+        lv = sim.level_arrays(level, self.max_ticks(level))
+        obs = {}
+        for key, tanks in (("tank", state.tank), (RIVAL, state.tank[:, ::-1] if level.duel else None)):
+            if tanks is not None:
+                obs[key] = np.zeros((state.tank.shape[0], sim.N_INPUTS), dtype=np.float32)
+                sim.observe_kernel(lv, np.ascontiguousarray(tanks), state.point, state.flag, obs[key])
+        return obs
 
     def step(self, level, state, actions, max_ticks=None):
-        """actions {"tank": float32[n, 2] (left, right), or None for the greedy policy}."""
+        """actions {"tank": float32[n, 2] (left, right), or None for the greedy policy}; a duel
+        also gives RIVAL, tank 1's (left, right)."""
+        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
+        if actions.get(RIVAL) is not None:
+            duel.duel_step_kernel(lv, state.tank, state.point, state.caught, state.count, state.real, state.flag,
+                                  state.seed, np.ascontiguousarray(actions["tank"], np.float32),
+                                  np.ascontiguousarray(actions[RIVAL], np.float32))
+            return
         out = actions.get("tank")
         scripted = out is None
         out = np.zeros((state.tank.shape[0], 2), np.float32) if scripted else np.ascontiguousarray(out, np.float32)
-        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.step_kernel(lv, state.tank, state.point, state.caught, state.count, state.real, state.flag, state.seed,
                         out, scripted)
 
-    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
-        lv = sim.level_arrays(level, self.max_ticks(level))
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every, max_ticks=None):
+        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
+        if RIVAL in nets:
+            if not level.duel or level.n_tanks != 2:
+                raise ValueError(f"{level.name!r} is no duel's field (see arena.matches.duel.duel_level)")
+            duel.duel_kernel(lv, state, arrays["tank"], nets["tank"].scratch_width(), arrays[RIVAL],
+                             nets[RIVAL].scratch_width(), n_ticks, trail, trail_every)
+            return
         scripted = nets["tank"] is SCRIPTED
         net = _NO_NETWORK if scripted else nets["tank"]
         sim.advance_kernel(lv, state, net.arrays() if scripted else arrays["tank"], net.scratch_width(), scripted,
@@ -98,6 +138,10 @@ class TanksArena(Arena):
     def positions(self, state):
         """float64[n_envs, 2]: the network tank of each environment (`state.tank` has every tank)."""
         return state.tank[:, 0, X:Y + 1]
+
+    def duel_outcome(self, state) -> TanksOutcome:
+        outcome = self.outcome(state)
+        return TanksOutcome(outcome.fitness, outcome.finished, outcome.ticks, state.caught.copy())
 
     def outcome(self, state) -> Outcome:
         return Outcome(

@@ -68,6 +68,7 @@ class TanksLevel:
     fallback: np.ndarray  # float64[r, 2]: a spawnable cell centre in each region, for unlucky spawns
     origin: float  # x and y of the grid's corner
     cell: float  # grid cell size
+    duel: bool = False  # set up for a duel: tank 1 drives by a network too (never in a file)
 
     @property
     def n_tanks(self) -> int:
