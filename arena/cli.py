@@ -663,6 +663,8 @@ def _print_duel(result: dict) -> None:
 
 
 def _game_side(side: dict) -> str:
+    if "points" in side:
+        return f"{side['points']} points from start {side['slot']}"
     if side.get("role") == "ghost":
         return f"caught him at tick {side['catch_tick']}" if side["caught"] else "did not catch him"
     if side.get("role") == "pacman":

@@ -140,6 +140,11 @@ def test_tank_brains_duel_from_both_starts_and_swapping_them_mirrors_it(tank_fil
     for game in forward_result["games"]:
         points = {side: game[side]["points"] for side in ("a", "b")}
         assert game["winner"] == ("a" if points["a"] > points["b"] else "b" if points["b"] > points["a"] else None)
+    assert main(["duel", tank_files[0], tank_files[1], *args]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].startswith("tanks duel: ") and len(text) == 1 + 8 + 2
+    first = forward_result["games"][0]
+    assert f"a: {first['a']['points']} points from start {first['a']['slot']}" in text[1]
 
 
 def test_a_tank_brain_against_itself_is_even(tank_files):
