@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from brains import duel_json, random_brain, saved
 
 from arena.arenas import get_arena
 from arena.arenas.base import SCRIPTED
@@ -12,24 +13,11 @@ from arena.brains.mlp import MLPSpec
 from arena.cli import main
 from arena.evaluate import make_backend
 from arena.matches.duel import load_entrant, match_games, mirror, play_matches
-from arena.persist.brainfile import brain_from_genome, compile_brains, save_brain
+from arena.persist.brainfile import brain_from_genome, compile_brains
 from arena.session import TrainConfig, TrainSession
 
 OVAL = "levels/racing/1-oval.json"
 HAIRPINS = "levels/racing/3-hairpins.json"
-
-
-def random_brain(arena_name: str, role: str, seed: int, scale: float = 1.0):
-    arena = get_arena(arena_name)
-    spec = MLPSpec.for_role(arena.spec.role(role))
-    genome = spec.random_genomes(np.random.default_rng(seed), 1)[0] * np.float32(scale)
-    return brain_from_genome(arena.spec, role, spec, genome, {"seed": seed})
-
-
-def saved(tmp_path, name, brain) -> str:
-    path = tmp_path / f"{name}.brain.json"
-    save_brain(brain, path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +37,6 @@ def racers(tmp_path_factory):
 def pacman_pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pacman")
     return {role: saved(folder, role, random_brain("pacman", role, seed)) for seed, role in enumerate(("pacman", "ghost"))}
-
-
-def duel_json(capsys, *args) -> dict:
-    capsys.readouterr()
-    assert main(["duel", *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 def test_a_later_champion_outraces_an_earlier_one_and_each_game_is_its_own_rollout(racers, capsys):

@@ -1,11 +1,11 @@
 """Two network tanks on one field: the duel kernels against the multi-agent env's numpy stepping,
 the fields duels are played on, and `arena duel` of two tank brains."""
 
-import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from brains import duel_json, random_brain, saved
 
 from arena.arenas import get_arena
 from arena.arenas.tanks import RIVAL
@@ -16,7 +16,7 @@ from arena.brains.netbatch import forward
 from arena.cli import main
 from arena.evaluate import make_backend
 from arena.matches.duel import duel_level, load_entrant, mirror, play_matches
-from arena.persist.brainfile import brain_from_genome, compile_brains, save_brain
+from arena.persist.brainfile import brain_from_genome, compile_brains
 
 ARENA = get_arena("tanks")
 SPEC = MLPSpec.for_role(ARENA.spec.role("tank"))
@@ -24,9 +24,8 @@ PILLARS = "levels/tanks/2-pillars.json"
 ROOMS = "levels/tanks/3-rooms.json"
 
 
-def tank_brain(seed: int, scale: float = 1.0):
-    genome = SPEC.random_genomes(np.random.default_rng(seed), 1)[0] * np.float32(scale)
-    return brain_from_genome(ARENA.spec, "tank", SPEC, genome, {"seed": seed})
+def tank_brain(seed: int):
+    return random_brain("tanks", "tank", seed)
 
 
 def short_duel(path, seconds=6.0, target=3):
@@ -116,18 +115,7 @@ def test_fields_with_one_spawn_get_a_second_a_tank_can_use():
 @pytest.fixture(scope="module")
 def tank_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tanks")
-    paths = []
-    for seed in range(3):
-        path = folder / f"t{seed}.brain.json"
-        save_brain(tank_brain(seed), path)
-        paths.append(str(path))
-    return paths
-
-
-def duel_json(capsys, *args) -> dict:
-    capsys.readouterr()
-    assert main(["duel", *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    return [saved(folder, f"t{seed}", tank_brain(seed)) for seed in range(3)]
 
 
 def test_tank_brains_duel_from_both_starts_and_swapping_them_mirrors_it(tank_files, capsys):
