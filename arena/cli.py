@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from arena.core.cli import OneLineParser, parse_size, run_guarded
-from arena.core.errors import ArenaError, LevelError, UsageError
+from arena.core.errors import ArenaError, BrainError, LevelError, UsageError
 from arena.evaluate import BACKENDS
 
 PROG = "arena"
@@ -304,7 +304,8 @@ def _match_arguments(command) -> None:
     command.add_argument("--seed", type=_seed, default=0, help="seed of the games, and of the first generated "
                                                                "level (default 0)")
     command.add_argument("--matches", type=_positive_int, default=2,
-                         help="games a level where seeds change the game (default 2)")
+                         help="seeds a level where the seed changes the game (tanks: each played from both starts; "
+                              "default 2)")
 
 
 def _watch_arguments(command, watch_help: str) -> None:
@@ -330,6 +331,17 @@ def _check_watching(args) -> None:
         from arena.ui.play import check_window_args
 
         check_window_args(args)
+        if args.handler is cmd_duel and args.backend != "serial":
+            raise UsageError(f"--backend {args.backend} plays the games --watch does not show; a watched duel "
+                             f"plays in the window")
+
+
+def level_digest(arena, level) -> str:
+    """sha256 of a level's canonical JSON: the same level from any file, or generated."""
+    import hashlib
+
+    data = arena.level_module.to_data(level)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def _levels(arena, args) -> list:
@@ -606,25 +618,34 @@ def cmd_tournament(args) -> int:
     _check_watching(args)
     entrants = [load_entrant(path) for path in args.brains]
     for other in entrants[1:]:
-        match_kind(entrants[0], other)  # one arena, roles that can meet
+        match_kind(entrants[0], other)  # one arena
+        if other.role != entrants[0].role:
+            raise BrainError(f"{other.path}: a {other.role!r} brain, and {entrants[0].path} a {entrants[0].role!r} "
+                             f"one; a tournament rates brains of one role (pit two roles with arena duel)")
     arena = get_arena(entrants[0].brain.arena)
     levels = _levels(arena, args)
-    settings = {"levels": [name for name, _ in levels], "seed": args.seed, "matches": args.matches}
-    backend = backend_from_args(args)
+    # Levels by content, not only by name: a level file changed since would mix two tournaments.
+    settings = {"levels": [name for name, _ in levels], "seed": args.seed, "matches": args.matches,
+                "level_sha256": [level_digest(arena, level) for _, level in levels]}
+    backend = None  # started at the first match: bad input and finished tournaments need no workers
     bar = tqdm(desc="matches", unit="match", disable=args.json or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(done, total):
         bar.total = total
         bar.update(done - bar.n)
 
+    def play(pairs):
+        nonlocal backend
+        backend = backend or backend_from_args(args)
+        return play_matches(arena, entrants, pairs, levels, args.seed, args.matches, backend)
+
     try:
-        result = run_tournament(arena.spec.name, args.brains,
-                                lambda pairs: play_matches(arena, entrants, pairs, levels, args.seed, args.matches,
-                                                           backend),
-                                settings=settings, rounds=args.rounds, ratings_path=args.ratings, progress=progress)
+        result = run_tournament(arena.spec.name, args.brains, play, settings=settings, rounds=args.rounds,
+                                ratings_path=args.ratings, progress=progress)
     finally:
         bar.close()
-        backend.close()
+        if backend is not None:
+            backend.close()
     if args.json:
         print(json.dumps(result))
         return 0

@@ -8,6 +8,7 @@ import numpy as np
 from arena.arenas import get_arena
 from arena.brains.mlp import MLPSpec
 from arena.cli import main
+from arena.matches.duel import game_order
 from arena.persist.brainfile import brain_from_genome, save_brain
 
 
@@ -31,3 +32,12 @@ def duel_json(capsys, *args) -> dict:
     capsys.readouterr()
     assert main(["duel", *args, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def mirror(result: dict) -> dict:
+    """A duel's result seen from the other side: "a" and "b" swapped everywhere, the games listed
+    in the usual order (what the duel of B against A must give)."""
+    swap = {"a": "b", "b": "a", None: None}
+    games = [{**g, "a": g["b"], "b": g["a"], "winner": swap[g["winner"]]} for g in result["games"]]
+    return {**result, "a": result["b"], "b": result["a"], "winner": swap[result["winner"]],
+            "games": sorted(games, key=game_order)}

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from brains import duel_json, random_brain, saved
+from brains import duel_json, mirror, random_brain, saved
 
 from arena.arenas import get_arena
 from arena.arenas.tanks import RIVAL
@@ -15,7 +15,7 @@ from arena.brains.mlp import MLPSpec
 from arena.brains.netbatch import forward
 from arena.cli import main
 from arena.evaluate import make_backend
-from arena.matches.duel import duel_level, load_entrant, mirror, play_matches
+from arena.matches.duel import duel_level, load_entrant, play_matches
 from arena.persist.brainfile import brain_from_genome, compile_brains
 
 ARENA = get_arena("tanks")
@@ -92,6 +92,16 @@ def test_a_tank_whose_network_breaks_down_stands_still():
     ARENA.advance(field, state, nets, {k: n.arrays() for k, n in nets.items()}, 100)
     assert np.array_equal(state.tank[0, 0, :2], start[:2]) and state.alive[0]
     assert not np.array_equal(state.tank[0, 1, :2], field.tank_spawns[1, :2])
+
+
+def test_a_rival_network_needs_a_duels_field():
+    """The greedy rivals' fields have no room for a second network's moves: refused, not written past."""
+    rooms = ARENA.load_level(ROOMS)
+    state = ARENA.reset(rooms, 1, np.zeros(1, dtype=np.uint64))
+    with pytest.raises(ValueError, match="no duel's field"):
+        ARENA.step(rooms, state, {"tank": np.zeros((1, 2), np.float32), RIVAL: np.zeros((1, 2), np.float32)})
+    with pytest.raises(ValueError, match="no duel's field"):
+        ARENA.rollout(ARENA.load_level(PILLARS), duel_nets(tank_brain(1), tank_brain(2), 1), np.zeros(1, np.uint64))
 
 
 def test_fields_with_one_spawn_get_a_second_a_tank_can_use():

@@ -5,8 +5,8 @@ Two kinds of match, from the brains' arena and roles (`match_kind`):
 
 - `parallel`: two brains of one role, each in its own game on the same level with the same
   seed, every other role played by the arena's scripted policy; the better fitness wins the
-  game (racing: further, then faster; the pole balanced longer; more points against the
-  greedy tanks or the arcade ghosts).
+  game (racing: further, then faster; the pole balanced longer; Pac-Man: more points against
+  the arcade ghosts; ghosts: a quicker catch of the scripted Pac-Man).
 - `pacman`: a Pac-Man brain against a ghost brain (driving all four ghosts) in one maze. The
   ghost brain wins a game by catching him; the Pac-Man brain by clearing the maze or lasting
   to the time limit. A Pac-Man whose network stops the game early (a NaN) has lost it.
@@ -14,9 +14,10 @@ Two kinds of match, from the brains' arena and roles (`match_kind`):
   more points win. Each seed is played twice, with the starts swapped, so neither brain keeps
   the better spawn. A field with one tank spawn gets a second (`duel_level`).
 
-A match is the same set of games whichever brain is "a": seeds come from `--seed` and the level
-only, and each game's result depends on its own environment alone, never on the batch around
-it. So swapping the brains mirrors the result exactly (`mirror`).
+A match is the same set of games whichever brain is "a": seeds come from `--seed` and the
+level's place in the list only, and each game's result depends on its own environment alone,
+never on the batch around it. So swapping the brains gives the same games, seen from the other
+side.
 """
 
 import math
@@ -35,10 +36,11 @@ KIND_PARALLEL = "parallel"
 KIND_PACMAN = "pacman"
 KIND_TANKS = "tanks"
 
-# Arenas whose games a seed changes (cartpole's start, where tanks' points appear, the arcade
-# ghosts' frightened turns). Racing and the tunnel are the same game for every seed, so a level
-# is one game there; so is Pac-Man against a ghost brain (only scripted ghosts read the seed).
-SEEDED_ARENAS = ("cartpole", "tanks", "pacman")
+# The (arena, role) of brains whose games a seed changes: cartpole's start, where the tanks'
+# points appear, the frightened turns of the arcade ghosts a Pac-Man brain plays against. Only
+# those scripted ghosts read the seed in Pac-Man, so ghost brains and a Pac-Man brain against a
+# ghost brain play the same game for every seed, as in racing and the tunnel: one game a level.
+SEEDED_ROLES = (("cartpole", "pole"), ("tanks", "tank"), ("pacman", "pacman"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,10 +87,10 @@ class Game:
     slot: int = 0  # tanks: the tank "a" drives (0 or 1), "b" drives the other
 
 
-def match_games(arena_name: str, kind: str, n_levels: int, seed: int, matches: int) -> list:
-    """The games of a match: `matches` seeds on each level where a seed changes the game, else one;
-    a tanks duel plays each seed from both starts."""
-    per_level = matches if arena_name in SEEDED_ARENAS and kind != KIND_PACMAN else 1
+def match_games(arena_name: str, kind: str, role: str, n_levels: int, seed: int, matches: int) -> list:
+    """The games of a match of brains of `role` (a's): `matches` seeds on each level where a seed
+    changes the game, else one; a tanks duel plays each seed from both starts."""
+    per_level = matches if (arena_name, role) in SEEDED_ROLES and kind != KIND_PACMAN else 1
     slots = (0, 1) if kind == KIND_TANKS else (0,)
     return [Game(level, int(s), slot) for level in range(n_levels)
             for s in seed_sequence(seed, STREAM_DUEL, level).generate_state(per_level, dtype=np.uint64)
@@ -137,7 +139,8 @@ def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, ma
         for k, (i, j) in enumerate(pairs):
             key = (kinds[k], entrants[i].role if kinds[k] == KIND_PARALLEL else None)
             batches.setdefault(key, []).extend(
-                (k, game) for game in match_games(arena.spec.name, kinds[k], len(levels), seed, matches)
+                (k, game) for game in match_games(arena.spec.name, kinds[k], entrants[i].role, len(levels), seed,
+                                                  matches)
                 if game.level == level_index)
         for (kind, _), todo in batches.items():
             envs = [(env, game.seed) for k, game in todo
@@ -215,12 +218,13 @@ def _higher(a: float, b: float):
     return "a" if a > b else "b" if b > a else None
 
 
-def _game_order(game: dict) -> tuple:
+def game_order(game: dict) -> tuple:
+    """The order games are listed in: by level, seed, and the start of brain "a"."""
     return game["level"], game["seed"], game["a"].get("slot", 0)
 
 
 def _result(kind: str, a: Entrant, b: Entrant, games: list) -> dict:
-    games = sorted(games, key=_game_order)
+    games = sorted(games, key=game_order)
     wins = {side: sum(g["winner"] == side for g in games) for side in ("a", "b")}
     draws = sum(g["winner"] is None for g in games)
     return {
@@ -230,14 +234,3 @@ def _result(kind: str, a: Entrant, b: Entrant, games: list) -> dict:
         "winner": "a" if wins["a"] > wins["b"] else "b" if wins["b"] > wins["a"] else None,
         "games": games,
     }
-
-
-def mirror(result: dict) -> dict:
-    """`result` seen from the other side: "a" and "b" swapped everywhere (what the duel of B
-    against A gives)."""
-    swap = {"a": "b", "b": "a", None: None}
-    out = {**result, "a": result["b"], "b": result["a"], "winner": swap[result["winner"]]}
-    if "games" in result:
-        out["games"] = sorted(({**g, "a": g["b"], "b": g["a"], "winner": swap[g["winner"]]} for g in result["games"]),
-                              key=_game_order)
-    return out

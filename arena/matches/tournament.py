@@ -42,7 +42,9 @@ RANKS = {"a": [0, 1], "b": [1, 0], None: [0, 0]}  # openskill ranks [side a, sid
 
 
 @dataclass(frozen=True)
-class Entrant:
+class Seat:
+    """A brain's place in a tournament."""
+
     id: str  # the brain path as given
     sha256: str  # of the file's bytes
     index: int  # position in the caller's list: what `play` receives
@@ -68,7 +70,7 @@ def read_entrants(paths) -> list:
         if file_key in seen:
             raise UsageError(f"{path}: the same brain file as {seen[file_key]}; give each brain once")
         seen[file_key] = path
-        entrants.append(Entrant(path, hashlib.sha256(data).hexdigest(), index))
+        entrants.append(Seat(path, hashlib.sha256(data).hexdigest(), index))
     return sorted(entrants, key=lambda entrant: entrant.id)
 
 
@@ -249,6 +251,8 @@ class MatchLog:
     def open(self) -> list:
         """The matches logged so far (a fresh log holds none); RunError if the log belongs to
         another tournament or is corrupt. Drops a torn last line from a crash."""
+        if self.ratings_path.is_dir():
+            raise RunError(f"{self.ratings_path}: is a folder; --ratings names the ratings file, e.g. ratings.json")
         if not self.path.exists() or self._size() == 0:
             if self.ratings_path.exists():
                 raise RunError(f"{self.ratings_path}: exists without its match log {self.path}; "
@@ -420,13 +424,15 @@ class Tournament:
                     self.pending.append((number, match, a, b))
             if not self.pending:
                 self.rounds_done = number
-            elif schedule is None:  # the next Swiss round is paired from the ratings after this one
+            elif schedule is None or self.log is not None:
+                # A Swiss round is paired from the ratings after the last one; and a tournament
+                # that keeps a log plays round by round, so that a crash costs one round at most.
                 self._play_pending(play, progress, total)
         if position < len(logged):
             entry = logged[position]
             raise RunError(f"{self.log.path}: line {entry.line}: round {entry.round} match {entry.match} is not "
                            f"in the schedule; the match log is corrupt")
-        if self.pending:  # a round robin: every remaining round in one batch
+        if self.pending:  # a round robin without a log: every remaining round in one batch
             self._play_pending(play, progress, total)
         self._save()
         self._report(progress, total)

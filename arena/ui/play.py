@@ -197,7 +197,7 @@ def matches_live(arena, matches: list, level, seed: int, human: bool = False):
     playlist = []
     for a, b in matches:
         kind = match_kind(a, b)
-        game_seed = match_games(arena.spec.name, kind, 1, seed, 1)[0].seed
+        game_seed = match_games(arena.spec.name, kind, a.role, 1, seed, 1)[0].seed
         if kind == KIND_PARALLEL:
             brains, opponents = [a.brain, b.brain], {}
         elif kind == KIND_TANKS:

@@ -112,6 +112,7 @@ class TanksArena(Arena):
         also gives RIVAL, tank 1's (left, right)."""
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         if actions.get(RIVAL) is not None:
+            _check_duel_field(level)
             duel.duel_step_kernel(lv, state.tank, state.point, state.caught, state.count, state.real, state.flag,
                                   state.seed, np.ascontiguousarray(actions["tank"], np.float32),
                                   np.ascontiguousarray(actions[RIVAL], np.float32))
@@ -125,8 +126,7 @@ class TanksArena(Arena):
     def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every, max_ticks=None):
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         if RIVAL in nets:
-            if not level.duel or level.n_tanks != 2:
-                raise ValueError(f"{level.name!r} is no duel's field (see arena.matches.duel.duel_level)")
+            _check_duel_field(level)
             duel.duel_kernel(lv, state, arrays["tank"], nets["tank"].scratch_width(), arrays[RIVAL],
                              nets[RIVAL].scratch_width(), n_ticks, trail, trail_every)
             return
@@ -149,6 +149,11 @@ class TanksArena(Arena):
             {"tank": state.flag[:, FINISHED].copy()},
             state.count[:, TICK].copy(),
         )
+
+
+def _check_duel_field(level) -> None:
+    if not level.duel or level.n_tanks != 2:
+        raise ValueError(f"{level.name!r} is no duel's field (see arena.matches.duel.duel_level)")
 
 
 REGISTRY.register("tanks", TanksArena())
