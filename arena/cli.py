@@ -612,7 +612,7 @@ def cmd_tournament(args) -> int:
 
     from arena.arenas import get_arena
     from arena.evaluate import backend_from_args
-    from arena.matches.duel import load_entrant, match_kind, play_matches
+    from arena.matches.duel import load_entrant, match_kind, match_levels, play_matches
     from arena.matches.tournament import run_tournament
 
     _check_watching(args)
@@ -623,7 +623,7 @@ def cmd_tournament(args) -> int:
             raise BrainError(f"{other.path}: a {other.role!r} brain, and {entrants[0].path} a {entrants[0].role!r} "
                              f"one; a tournament rates brains of one role (pit two roles with arena duel)")
     arena = get_arena(entrants[0].brain.arena)
-    levels = _levels(arena, args)
+    levels = match_levels(arena, _levels(arena, args))  # made once: every round plays the same objects
     # Levels by content, not only by name: a level file changed since would mix two tournaments.
     settings = {"levels": [name for name, _ in levels], "seed": args.seed, "matches": args.matches,
                 "level_sha256": [level_digest(arena, level) for _, level in levels]}

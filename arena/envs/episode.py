@@ -23,7 +23,7 @@ def draw_seed(np_random) -> np.ndarray:
     return np.array([np_random.integers(2**63)], dtype=np.uint64)
 
 
-def truncated(arena, level, outcome) -> bool:
+def truncated_game(arena, level, outcome) -> bool:
     """Whether game 0 of `outcome`, which has ended, ended at the level's tick limit (see the module)."""
     name = arena.spec.name
     if name == "tunnel":
@@ -39,3 +39,13 @@ def final_observations(arena, level, state) -> dict:
     running = copy.deepcopy(state)
     running.alive[:] = True
     return arena.observe(level, running)
+
+
+def after_step(arena, level, state) -> tuple:
+    """(outcome, observations, ended, truncated) of game 0 after a step: the observations a
+    learner sees next (at the time limit, as if the game ran on; see `final_observations`)."""
+    outcome = arena.outcome(state)
+    ended = not state.alive[0]
+    truncated = ended and truncated_game(arena, level, outcome)
+    observations = final_observations(arena, level, state) if truncated else arena.observe(level, state)
+    return outcome, observations, ended, truncated

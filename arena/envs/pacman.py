@@ -37,13 +37,7 @@ class PacmanParallelEnv(ArenaParallelEnv):
             "pacman": arena_actions(self.pacman, [actions["pacman"]]),
             "ghost": arena_actions(self.ghost, [actions[g] for g in GHOSTS]),
         })
-        outcome = self.arena.outcome(self.state)
-        ended = not self.state.alive[0]
-        truncated = ended and episode.truncated(self.arena, self.level, outcome)
-        if truncated:
-            observations = episode.final_observations(self.arena, self.level, self.state)
-        else:
-            observations = self.arena.observe(self.level, self.state)
+        outcome, observations, ended, truncated = episode.after_step(self.arena, self.level, self.state)
         fitness = {"pacman": float(outcome.fitness["pacman"][0]),
                    **dict.fromkeys(GHOSTS, float(outcome.fitness["ghost"][0]))}
         return self._by_agent(observations), fitness, ended, truncated

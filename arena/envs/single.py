@@ -47,15 +47,9 @@ class ArenaEnv(gym.Env):
 
     def step(self, action):
         self.arena.step(self.level, self.state, {self.role.name: arena_actions(self.role, [action])})
-        outcome = self.arena.outcome(self.state)
+        outcome, observation, ended, truncated = episode.after_step(self.arena, self.level, self.state)
         fitness = float(outcome.fitness[self.role.name][0])
         reward, self._fitness = fitness - self._fitness, fitness
-        ended = not self.state.alive[0]
-        truncated = ended and episode.truncated(self.arena, self.level, outcome)
-        if truncated:
-            observation = episode.final_observations(self.arena, self.level, self.state)
-        else:
-            observation = self.arena.observe(self.level, self.state)
         return observation[self.role.name][0], reward, ended and not truncated, truncated, self._info(outcome)
 
     def _info(self, outcome) -> dict:

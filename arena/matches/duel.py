@@ -106,6 +106,8 @@ def duel_level(level):
     from arena.arenas.tanks.field import reachable_cells
     from arena.arenas.tanks.params import PARAMS
 
+    if level.duel:
+        return level
     if level.tank_spawns.shape[0] >= 2:
         return replace(level, rivals=1, duel=True)
     x, y, heading = level.tank_spawns[0]
@@ -128,25 +130,34 @@ def duel_level(level):
     return replace(field, duel=True)
 
 
+def match_levels(arena, levels: list) -> list:
+    """[(name, level)] as matches play them: tank fields set up for two tanks (`duel_level`).
+    Made once for many `play_matches` calls, a level is the same object each time, which a
+    parallel backend sends to its workers only once."""
+    if arena.spec.name != "tanks":
+        return levels
+    return [(name, duel_level(level)) for name, level in levels]
+
+
 def play_matches(arena, entrants: list, pairs: list, levels: list, seed: int, matches: int, backend) -> list:
     """The result of each match `pairs[k] = (i, j)`, entrant i as "a" against entrant j as "b", on
-    `levels` ([(name, level)]). The games of all pairs on a level that fill their roles alike go
-    through one `backend.evaluate`, which a parallel backend spreads over its workers."""
+    `levels` ([(name, level)], best from `match_levels`). The games of all pairs on a level that
+    fill their roles alike go through one `backend.evaluate`, which a parallel backend spreads
+    over its workers."""
     kinds = [match_kind(entrants[i], entrants[j]) for i, j in pairs]
+    games = [match_games(arena.spec.name, kinds[k], entrants[i].role, len(levels), seed, matches)
+             for k, (i, _) in enumerate(pairs)]
+    levels = match_levels(arena, levels)
     played = [[] for _ in pairs]
     for level_index, (_, level) in enumerate(levels):
         batches = {}  # what a batch's environments hold -> [(match, game)]
-        for k, (i, j) in enumerate(pairs):
+        for k, (i, _) in enumerate(pairs):
             key = (kinds[k], entrants[i].role if kinds[k] == KIND_PARALLEL else None)
-            batches.setdefault(key, []).extend(
-                (k, game) for game in match_games(arena.spec.name, kinds[k], entrants[i].role, len(levels), seed,
-                                                  matches)
-                if game.level == level_index)
+            batches.setdefault(key, []).extend((k, game) for game in games[k] if game.level == level_index)
         for (kind, _), todo in batches.items():
             envs = [(env, game.seed) for k, game in todo
                     for env in _environments(kind, [entrants[i] for i in pairs[k]], game)]
-            field = duel_level(level) if kind == KIND_TANKS else level
-            outcome = backend.evaluate(arena, field, *_batch(arena, envs))
+            outcome = backend.evaluate(arena, level, *_batch(arena, envs))
             for n, (k, game) in enumerate(todo):
                 roles = [entrants[i].role for i in pairs[k]]
                 if kind == KIND_PARALLEL:
