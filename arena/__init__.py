@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 # Modules no kernel reads: the window, the command line, files, runs and the backends that hand
 # kernels their work. Editing them must not throw away minutes of compiled kernels.
 NOT_KERNEL_SOURCES = ("ui/", "persist/", "evaluate/", "envs/", "matches/", "cli.py", "session.py", "skinlab.py",
-                      "skins.py", "bench.py", "bench_neat.py", "render.py")
+                      "skins.py", "bench.py", "bench_neat.py", "render.py", "behaviour.py", "novelty.py")
 
 
 def kernel_sources(package: Path) -> list:

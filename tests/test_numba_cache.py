@@ -29,7 +29,7 @@ def test_window_and_file_modules_do_not_change_the_key(tmp_path):
     (tmp_path / "sim.py").write_text("def kernel(): pass\n")
     before = arena.source_digest(tmp_path)
     for name in ("ui/app.py", "persist/brainfile.py", "matches/duel.py", "cli.py", "session.py",
-                 "arenas/racing/render.py"):
+                 "arenas/racing/render.py", "arenas/racing/behaviour.py", "arenas/behaviour.py", "evolve/novelty.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     assert arena.source_digest(tmp_path) == before
