@@ -35,6 +35,21 @@ def racing_tracks():
     ], dtype=float), [12, 12, 12, 10, 12, 12, 12, 12, 12, 9, 9, 10, 10, 10, 10, 10, 9, 9, 11, 12, 12]
 
 
+def deceptive_tracks():
+    """(name, keyword arguments of `racing_level.build`) of tracks with a goal and dead ends."""
+    # 6: the novelty search paper's hard maze as a track. Cars start heading north, and straight
+    # on is a dead end, wider than the track (12 m against 8), that points at the goal on the top
+    # straight 138 m north and stops 37 m short of it, behind a 33 m wall. The way there turns
+    # right, away from the goal, and comes back round. To a fitness of closeness to the goal, a
+    # car at the dead end's end scores 0.72, one on the east side (farther from the goal than the
+    # start) below 0, and only one within 38 m of the goal does better.
+    yield "6-dead-end", dict(points=np.array([
+        [0, 0], [0, 10], [2, 20], [10, 28], [22, 33], [40, 35], [130, 34], [146, 42], [152, 60], [152, 110],
+        [146, 128], [130, 136], [30, 138], [0, 138], [-30, 138], [-50, 128], [-56, 110], [-56, 20], [-52, -2],
+        [-40, -18], [-22, -24], [-8, -20], [0, -10]], dtype=float), widths=8.0, laps=1, goal=0.609,
+        dead_ends=[([[0.0, 22.0], [0.0, 95.0]], 12.0)])
+
+
 def pillar(cx, cy, half):
     return [cx - half, cy - half, cx + half, cy + half]
 
@@ -62,6 +77,10 @@ def main():
         level = racing_level.build(name, points, width, 1, name)
         racing_level.save(level, LEVELS / "racing" / f"{name}.json")
         print(f"{name}: {level.length:.0f} m, {points.shape[0]} control points")
+    for name, fields in deceptive_tracks():
+        level = racing_level.build(name, source=name, **fields)
+        racing_level.save(level, LEVELS / "racing" / f"{name}.json")
+        print(f"{name}: {level.length:.0f} m, goal at {level.goal_xy.round(1).tolist()}")
     for level in cartpole_level.builtin():
         cartpole_level.save(level, LEVELS / "cartpole" / f"{level.name}.json")
         print(f"{level.name}: {level.poles} pole(s), {level.max_steps} ticks, fitness {level.fitness}")

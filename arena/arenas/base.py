@@ -1,6 +1,6 @@
 """What every arena provides, and the outcome of evaluating a batch of brains in it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,21 @@ LEVELS_ROOT = Path(__file__).resolve().parents[2] / "levels"
 # In place of a NetBatch in `nets`: the arena's own scripted policy plays that role (a greedy
 # tank, the arcade ghosts). In `step`'s actions, None asks for the same.
 SCRIPTED = "scripted"
+TRAIL_SLOTS = 2048  # trail points a run keeps at most (ticks are sampled to fit)
+
+
+def trail_period(max_ticks: int) -> int:
+    """Ticks between the trail points of a run of `max_ticks`, so that it fits `TRAIL_SLOTS`."""
+    return max(1, -(-int(max_ticks) // (TRAIL_SLOTS - 1)))
+
+
+def new_trail(arena, level, state, max_ticks: int):
+    """(trail float32[n, slots, 2], period) for `advance`, slot 0 the positions after reset."""
+    every = trail_period(max_ticks)
+    positions = arena.positions(state)
+    trail = np.zeros((positions.shape[0], max_ticks // every + 1, 2), dtype=np.float32)
+    trail[:, 0] = positions
+    return trail, every
 
 
 @dataclass
@@ -25,6 +40,8 @@ class Outcome:
     fitness: dict
     finished: dict
     ticks: np.ndarray
+    # {role: float32[n_envs, D]} behaviour descriptors (novelty search), when asked for
+    behaviour: dict = field(default=None, kw_only=True)
 
 
 class Arena:
@@ -39,6 +56,9 @@ class Arena:
     default_level_name: str
     ticks_per_second = 60  # game time: the live view's 1x speed steps this many ticks a second
     level_module = None  # the arena's level.py: load(path) and generate(seed)
+    # the arena's behaviour.py (novelty search): SIZES {role: D}, INITIAL_THRESHOLD {role: x},
+    # describe(level, state, trail, trail_every) -> {role: float32[n, D]}; None: no descriptors
+    behaviour = None
 
     # -- levels
     def levels_folder(self) -> Path:
@@ -70,6 +90,22 @@ class Arena:
 
     def max_ticks(self, level) -> int:
         raise NotImplementedError
+
+    def behaviour_rollout(self, level, nets: dict, seeds: np.ndarray) -> Outcome:
+        """`rollout` to the level's time limit, with each role's behaviour descriptors in
+        `Outcome.behaviour`.
+
+        Played by `advance` with a trail, which the contract checks hold equal to `rollout`
+        and to stepping: the descriptors of a live generation are those of a headless one.
+        """
+        state = self.reset(level, len(seeds), seeds)
+        limit = self.max_ticks(level)
+        trail, every = new_trail(self, level, state, limit)
+        self.advance(level, state, nets, {role: net.arrays() for role, net in nets.items() if net is not SCRIPTED},
+                     limit, trail, every)
+        outcome = self.outcome(state)
+        outcome.behaviour = self.behaviour.describe(level, state, trail, every)
+        return outcome
 
     @staticmethod
     def empty_results(n_envs: int):

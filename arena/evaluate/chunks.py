@@ -16,6 +16,7 @@ import numpy as np
 from arena.arenas import get_arena
 from arena.arenas.base import SCRIPTED
 from arena.brains.netbatch import KIND_DENSE, NetBatch
+from arena.evaluate.serial import rollout
 
 
 def split(n_envs: int, parts: int) -> list:
@@ -95,7 +96,7 @@ def unpack_nets(nets: dict) -> dict:
             for name, net in nets.items()}
 
 
-def run_chunk(arena_name: str, level, nets: dict, seeds: np.ndarray, max_ticks):
+def run_chunk(arena_name: str, level, nets: dict, seeds: np.ndarray, max_ticks, behaviour: bool = False):
     """(Outcome, compute seconds) of one chunk, in a worker: the arena rebuilt from the registry,
     on one numba thread (the workers are the parallelism; more threads would only contend)."""
     import numba
@@ -104,7 +105,7 @@ def run_chunk(arena_name: str, level, nets: dict, seeds: np.ndarray, max_ticks):
     arena = get_arena(arena_name)
     nets = unpack_nets(nets)
     started = time.perf_counter()
-    outcome = arena.rollout(level, nets, seeds, max_ticks)
+    outcome = rollout(arena, level, nets, seeds, max_ticks, behaviour)
     return outcome, time.perf_counter() - started
 
 
@@ -119,13 +120,13 @@ class ChunkRunner:
         self.keep = keep
         self.levels = OrderedDict()
 
-    def run(self, arena_name: str, token: int, level, nets: dict, seeds, max_ticks):
+    def run(self, arena_name: str, token: int, level, nets: dict, seeds, max_ticks, behaviour=False):
         try:
             if level is not None:
                 self.levels[token] = level
                 while len(self.levels) > self.keep:
                     self.levels.popitem(last=False)
-            return "ok", run_chunk(arena_name, self.levels[token], nets, seeds, max_ticks)
+            return "ok", run_chunk(arena_name, self.levels[token], nets, seeds, max_ticks, behaviour)
         except Exception as exc:
             return "error", f"{type(exc).__name__}: {exc}"
 
@@ -204,18 +205,18 @@ class ChunkedBackend:
     def close(self) -> None:
         raise NotImplementedError
 
-    def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None):
+    def evaluate(self, arena, level, nets: dict, seeds, max_ticks=None, behaviour=False):
         with self._lock:
             if arena.spec.name not in self._warmed and len(seeds):
                 warm(arena, level, nets, seeds)
                 self._warmed.add(arena.spec.name)
             started = time.perf_counter()
             results = self._run(arena.spec.name, level, self._tokens.token(level), Chunker(arena.spec, nets), seeds,
-                                max_ticks)
+                                max_ticks, behaviour)
             self.last_wall_s = time.perf_counter() - started
             self.last_compute_s = max(seconds for _, seconds in results)
             return join_outcomes([outcome for outcome, _ in results])
 
-    def _run(self, arena_name: str, level, token: int, chunker: Chunker, seeds, max_ticks) -> list:
+    def _run(self, arena_name: str, level, token: int, chunker: Chunker, seeds, max_ticks, behaviour) -> list:
         """[(outcome, compute seconds)] of the chunks of the generation, in order."""
         raise NotImplementedError

@@ -106,7 +106,7 @@ class DaskBackend(ChunkedBackend):
         self._checked_at = None  # ask the scheduler again: a restarted worker has a new address
 
     # -- evaluation
-    def _run(self, arena_name, level, token, chunker, seeds, max_ticks) -> list:
+    def _run(self, arena_name, level, token, chunker, seeds, max_ticks, behaviour) -> list:
         runners = self.runners()
         chunks = split(len(seeds), len(runners))
 
@@ -115,7 +115,7 @@ class DaskBackend(ChunkedBackend):
             first_time = token not in runner.levels
             runner.levels.add(token)
             future = runner.actor.run(arena_name, token, level if first_time else None, chunker.chunk(a, b),
-                                      seeds[a:b], max_ticks)
+                                      seeds[a:b], max_ticks, behaviour)
             return runner, future, time.monotonic() + self.chunk_timeout
 
         running = [send(k, runners[k]) for k in range(len(chunks))]

@@ -24,7 +24,7 @@ WORKER_LEVELS = 8  # levels a worker keeps
 
 
 def _worker_main(conn) -> None:
-    """A worker: take (task, arena, level token, level or None, nets, seeds, max ticks) from the
+    """A worker: take (task, arena, level token, level or None, nets, seeds, max ticks, behaviour) from the
     pipe, send back (task, status, payload) as `ChunkRunner.run` answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent decides
     runner = ChunkRunner(WORKER_LEVELS)
@@ -123,7 +123,7 @@ class PoolBackend(ChunkedBackend):
             pass
 
     # -- evaluation
-    def _run(self, arena_name, level, token, chunker, seeds, max_ticks) -> list:
+    def _run(self, arena_name, level, token, chunker, seeds, max_ticks, behaviour) -> list:
         self._start()
         chunks = split(len(seeds), len(self._workers))
         payloads = [(chunker.chunk(a, b), seeds[a:b]) for a, b in chunks]
@@ -134,7 +134,7 @@ class PoolBackend(ChunkedBackend):
             while waiting or any(w.chunk is not None for w in self._workers):
                 for worker in self._workers:
                     if worker.chunk is None and waiting:
-                        self._send(worker, waiting.popleft(), arena_name, token, level, payloads, max_ticks)
+                        self._send(worker, waiting.popleft(), arena_name, token, level, payloads, max_ticks, behaviour)
                 for chunk, result in self._collect(failures, waiting):
                     results[chunk] = result
         except BaseException:
@@ -142,12 +142,13 @@ class PoolBackend(ChunkedBackend):
             raise
         return results
 
-    def _send(self, worker, chunk, arena_name, token, level, payloads, max_ticks) -> None:
+    def _send(self, worker, chunk, arena_name, token, level, payloads, max_ticks, behaviour) -> None:
         self._task += 1
         nets, seeds = payloads[chunk]
         first_time = token not in worker.levels
         try:
-            worker.conn.send((self._task, arena_name, token, level if first_time else None, nets, seeds, max_ticks))
+            worker.conn.send((self._task, arena_name, token, level if first_time else None, nets, seeds, max_ticks,
+                              behaviour))
         except (OSError, ValueError):
             pass  # a dead worker: its sentinel reports it, and the chunk is retried
         worker.levels.add(token)

@@ -14,7 +14,7 @@ import numpy as np
 from arena.arenas import REGISTRY
 from arena.arenas.base import SCRIPTED, Arena, Outcome
 from arena.arenas.pacman import level as pacman_level
-from arena.arenas.pacman import reference, sim
+from arena.arenas.pacman import behaviour, reference, sim
 from arena.arenas.pacman.state import (
     CATCH_TICK, CAUGHT, CLEARED, FIT_GHOST, FIT_PACMAN, N_GHOSTS, PAC_COL, PAC_ROW, SCORE, TICK, new_state,
 )
@@ -82,6 +82,7 @@ class PacmanArena(Arena):
     ticks_per_second = 10  # Pac-Man moves a cell a tick: the arcade's pace
     reference = reference
     level_module = pacman_level
+    behaviour = behaviour
 
     def builtin_levels(self) -> list:
         folder = self.levels_folder()

@@ -5,9 +5,9 @@ import numpy as np
 from arena.arenas import REGISTRY
 from arena.arenas.base import Arena, Outcome
 from arena.arenas.racing import level as racing_level
-from arena.arenas.racing import reference, sim
+from arena.arenas.racing import behaviour, reference, sim
 from arena.arenas.racing.params import PARAMS
-from arena.arenas.racing.state import FINISHED, FITNESS, TICK, X, Y, new_state
+from arena.arenas.racing.state import FINISHED, TICK, X, Y, new_state
 from arena.core.spec import ArenaSpec, RoleSpec
 
 SPEC = ArenaSpec(
@@ -33,11 +33,19 @@ class RacingArena(Arena):
     default_level_name = "1-oval.json"
     reference = reference
     level_module = racing_level
+    behaviour = behaviour
 
     def max_ticks(self, level) -> int:
         return sim.max_ticks_for(level)
 
     def rollout(self, level, nets, seeds, max_ticks=None) -> Outcome:
+        if level.goal is not None:
+            # scored by where each run ended, which only a state keeps
+            state = self.reset(level, len(seeds))
+            limit = max_ticks or self.max_ticks(level)
+            self._advance(level, state, nets, {"driver": nets["driver"].arrays()}, limit,
+                          np.zeros((0, 0, 2), dtype=np.float32), 0, limit)
+            return self.outcome(state)
         net = nets["driver"]
         fitness, finished, ticks = self.empty_results(net.size)
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
@@ -57,8 +65,8 @@ class RacingArena(Arena):
         lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.step_kernel(lv, state.real, state.count, state.flag, out)
 
-    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every):
-        lv = sim.level_arrays(level, self.max_ticks(level))
+    def _advance(self, level, state, nets, arrays, n_ticks, trail, trail_every, max_ticks=None):
+        lv = sim.level_arrays(level, max_ticks or self.max_ticks(level))
         sim.advance_kernel(lv, state.real, state.count, state.flag, arrays["driver"], nets["driver"].scratch_width(),
                            np.int64(n_ticks), trail, np.int64(trail_every))
 
@@ -67,7 +75,7 @@ class RacingArena(Arena):
 
     def outcome(self, state) -> Outcome:
         return Outcome(
-            {"driver": state.real[:, FITNESS].copy()},
+            {"driver": state.scored_fitness()},
             {"driver": state.flag[:, FINISHED].copy()},
             state.count[:, TICK].copy(),
         )

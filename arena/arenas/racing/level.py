@@ -3,6 +3,15 @@
 File: `{"format": "arena.level", "version": 1, "arena": "racing", "name": "oval",
 "centreline": [[x, y], ...], "width": 14.0 or [w, ...], "laps": 1}`. Cars start at the first
 control point, facing along the track.
+
+Optional, for deceptive levels (the mazes of Lehman and Stanley's novelty search):
+- `"goal": f`, 0 < f < 1, with one lap: the race ends at that fraction of the lap, and a car
+  that does not get there scores how much closer it ended to the goal than it started,
+  `1 - |end - goal| / |start - goal|`, not its progress along the track; a car that gets
+  there scores 2 - the fraction of its time limit it used;
+- `"dead_ends": [{"points": [[x, y], ...], "width": w}, ...]`: open corridors leaving the
+  track. None may be a shortcut: one that meets the track again must do so no farther along it
+  than the corridor is long.
 """
 
 from dataclasses import dataclass
@@ -20,6 +29,7 @@ from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.track import (
     catmull_rom_closed,
     clearance_grid,
+    find_dead_end_problem,
     find_problem,
     resample_closed,
     segment_table,
@@ -31,6 +41,10 @@ from arena.core.seeding import STREAM_LEVEL, rng
 # Checking a track takes time quadratic in its length, and its clearance grid grows with its
 # area (at most that of a circle of this circumference): a 5 km lap loads in about 2 s.
 MAX_LAP_LENGTH = 5000.0
+MAX_DEAD_ENDS = 8
+MAX_DEAD_END_POINTS = 64
+# Dead ends widen the clearance grid as far as they reach: bounded, as the lap is.
+MAX_DEAD_END_LENGTH = 1000.0
 
 
 @dataclass(frozen=True)
@@ -48,13 +62,29 @@ class RacingLevel:
     origin: tuple  # (x, y) of the clearance grid's corner
     cell: float  # clearance grid cell size
     start: tuple  # (x, y, heading)
+    goal: float = None  # the race ends at this fraction of the lap (see the module's docstring)
+    dead_ends: tuple = ()  # ((points float64[k, 2], width), ...)
 
     @property
     def race_length(self) -> float:
-        return self.laps * self.length
+        return self.goal * self.length if self.goal is not None else self.laps * self.length
+
+    @property
+    def goal_xy(self) -> np.ndarray:
+        """float64[2]: the centreline point where the race ends (the start, after whole laps)."""
+        n = self.centre.shape[0]
+        return self.centre[int(round((self.goal or 0.0) * n)) % n]
+
+    def goal_row(self) -> np.ndarray:
+        """float64[4]: what a state keeps to score runs by their goal (see `state.GOAL_X`), NaN
+        on a level without one."""
+        if self.goal is None:
+            return np.full(4, np.nan)
+        start_distance = float(np.hypot(self.start[0] - self.goal_xy[0], self.start[1] - self.goal_xy[1]))
+        return np.array([self.goal_xy[0], self.goal_xy[1], 1.0 / start_distance, self.goal])
 
 
-def build(name: str, points, widths, laps: int, source: str) -> RacingLevel:
+def build(name: str, points, widths, laps: int, source: str, goal=None, dead_ends=()) -> RacingLevel:
     """Sample, check and rasterise a track; `LevelError` naming `source` if it is not drivable."""
     points = np.asarray(points, dtype=np.float64)
     widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), (points.shape[0],)).copy()
@@ -70,12 +100,48 @@ def build(name: str, points, widths, laps: int, source: str) -> RacingLevel:
     problem = find_problem(centre, width, length)
     if problem:
         raise LevelError(f"{source}: {problem}")
-    clearance, origin = clearance_grid(centre, width, PARAMS.grid_cell)
+    dead_ends = tuple((np.asarray(p, dtype=np.float64), float(w)) for p, w in dead_ends)
+    for i, (corridor, corridor_width) in enumerate(dead_ends):
+        problem = find_dead_end_problem(corridor, corridor_width, centre, width, length)
+        if problem:
+            raise LevelError(f"{source}: dead end {i}: {problem}")
+    clearance, origin = clearance_grid(centre, width, PARAMS.grid_cell, dead_ends)
     direction = centre[1] - centre[0]
     start = (float(centre[0, 0]), float(centre[0, 1]), float(np.arctan2(direction[1], direction[0])))
     seg_start = np.arange(centre.shape[0]) * (length / centre.shape[0])
-    return RacingLevel(name, points, widths, int(laps), centre, width, seg_start, segment_table(centre),
-                       float(length), clearance, origin, PARAMS.grid_cell, start)
+    level = RacingLevel(name, points, widths, int(laps), centre, width, seg_start, segment_table(centre),
+                        float(length), clearance, origin, PARAMS.grid_cell, start, goal, dead_ends)
+    if goal is not None and np.hypot(*(np.asarray(start[:2]) - level.goal_xy)) < 2 * PARAMS.checkpoint_spacing:
+        raise LevelError(f"{source}: the goal is within {2 * PARAMS.checkpoint_spacing:g} m of the start")
+    return level
+
+
+def _read_dead_ends(data, source: str) -> tuple:
+    corridors = data.get("dead_ends", [])
+    if not isinstance(corridors, list) or len(corridors) > MAX_DEAD_ENDS:
+        raise LevelError(f"{source}: field 'dead_ends' must be a list of at most {MAX_DEAD_ENDS} dead ends")
+    out = []
+    for i, corridor in enumerate(corridors):
+        what = f"{source}: dead end {i}"
+        if not isinstance(corridor, dict) or set(corridor) != {"points", "width"}:
+            raise LevelError(f"{what} must be an object with exactly 'points' and 'width'")
+        points = corridor["points"]
+        if not isinstance(points, list) or not 2 <= len(points) <= MAX_DEAD_END_POINTS:
+            raise LevelError(f"{what}: field 'points' must be a list of 2 to {MAX_DEAD_END_POINTS} [x, y] points")
+        for k, point in enumerate(points):
+            if not _is_point(point):
+                raise LevelError(f"{what}: point {k} is {short_repr(point)}, not [x, y] within +-{PARAMS.max_extent:g}")
+        out.append((points, require_number(corridor, "width", what, PARAMS.min_width, False, PARAMS.max_width)))
+    length = sum(float(np.linalg.norm(np.diff(np.asarray(points, dtype=np.float64), axis=0), axis=1).sum())
+                 for points, _ in out)
+    if length > MAX_DEAD_END_LENGTH:
+        raise LevelError(f"{source}: the dead ends are {length:.0f} m long in all; at most {MAX_DEAD_END_LENGTH:g} m")
+    return tuple(out)
+
+
+def _is_point(point) -> bool:
+    return isinstance(point, list) and len(point) == 2 and all(
+        not isinstance(v, bool) and isinstance(v, (int, float)) and abs(v) <= PARAMS.max_extent for v in point)
 
 
 def from_data(data, source: str) -> RacingLevel:
@@ -86,9 +152,7 @@ def from_data(data, source: str) -> RacingLevel:
             f"{source}: field 'centreline' must be a list of 4 to {PARAMS.max_control_points} [x, y] points"
         )
     for i, point in enumerate(points):
-        if not (isinstance(point, list) and len(point) == 2 and all(
-            not isinstance(v, bool) and isinstance(v, (int, float)) and abs(v) <= PARAMS.max_extent for v in point
-        )):
+        if not _is_point(point):
             raise LevelError(
                 f"{source}: field 'centreline' point {i} is {short_repr(point)}, not [x, y] within "
                 f"+-{PARAMS.max_extent:g}"
@@ -107,7 +171,12 @@ def from_data(data, source: str) -> RacingLevel:
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str):
         raise LevelError(f"{source}: field 'name' must be text")
-    return build(name, points, widths, laps, source)
+    goal = None
+    if "goal" in data:
+        goal = require_number(data, "goal", source, 0.0, True, 1.0)
+        if goal == 1.0 or laps != 1:
+            raise LevelError(f"{source}: field 'goal' must be a fraction of one lap, above 0 and below 1, with 'laps' 1")
+    return build(name, points, widths, laps, source, goal, _read_dead_ends(data, source))
 
 
 def load(path) -> RacingLevel:
@@ -116,7 +185,7 @@ def load(path) -> RacingLevel:
 
 def to_data(level: RacingLevel) -> dict:
     widths = level.control_widths
-    return {
+    data = {
         "format": "arena.level",
         "version": 1,
         "arena": "racing",
@@ -125,6 +194,12 @@ def to_data(level: RacingLevel) -> dict:
         "width": float(widths[0]) if np.all(widths == widths[0]) else [float(w) for w in widths],
         "laps": level.laps,
     }
+    if level.goal is not None:
+        data["goal"] = level.goal
+    if level.dead_ends:
+        data["dead_ends"] = [{"points": [[float(x), float(y)] for x, y in points], "width": width}
+                             for points, width in level.dead_ends]
+    return data
 
 
 def save(level: RacingLevel, path) -> None:

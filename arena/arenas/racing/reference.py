@@ -135,4 +135,4 @@ def rollout(level, spec, genomes: np.ndarray, max_ticks: int, einsum: bool = Tru
         actions = np.zeros((genomes.shape[0], 2), dtype=np.float32)
         actions[run] = forward_numpy(spec, genomes[run], obs[run], einsum=einsum)
         step(level, state, {"driver": actions}, max_ticks)
-    return state.real[:, FITNESS].copy(), state.flag[:, FINISHED].copy(), state.count[:, TICK].copy()
+    return state.scored_fitness(), state.flag[:, FINISHED].copy(), state.count[:, TICK].copy()

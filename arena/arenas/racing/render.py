@@ -6,6 +6,7 @@ import pygame
 
 from arena.arenas.racing.params import PARAMS
 from arena.arenas.racing.state import HEADING, X, Y
+from arena.arenas.racing.track import sample_polyline
 from arena.ui.draw import (
     DEAD, GRASS, Renderer, blit_turned, body_shape, draw_polygons, outline_polygons, rotated, visible,
 )
@@ -13,6 +14,7 @@ from arena.ui.draw import (
 ROAD = (70, 72, 78)
 KERB = (225, 225, 225)
 RAY = (255, 120, 60)
+GOAL_SQUARES = 8  # black and white squares across the goal line
 CAR_LENGTH = 2.6  # metres: a little more than the collision circle, which is 2 m across
 CAR_WIDTH = 1.5
 MIN_CAR_PIXELS = 7.0  # zoomed far out, cars keep this length so they stay visible
@@ -36,11 +38,14 @@ class RacingRenderer(Renderer):
         self.left = centre + normal * half
         self.right = centre - normal * half
         self.start_line = np.array([self.left[0], self.right[0]])
+        self.dead_ends = [_corridor(points, width, level.width.min() / 2) for points, width in level.dead_ends]
+        goal = int(round(level.goal * centre.shape[0])) % centre.shape[0] if level.goal is not None else None
+        self.goal_line = None if goal is None else np.array([self.left[goal], self.right[goal]])
         self._cache_scale = None
         self._cache = None
 
     def bounds(self):
-        xy = np.vstack([self.left, self.right])
+        xy = np.vstack([self.left, self.right] + [edges for quads, _, _ in self.dead_ends for edges in quads])
         lo, hi = xy.min(axis=0) - 5.0, xy.max(axis=0) + 5.0
         return (lo[0], lo[1], hi[0], hi[1])
 
@@ -56,6 +61,7 @@ class RacingRenderer(Renderer):
             surface.blit(self._cache, (int(round(corner[0])), int(round(corner[1]))))
         else:  # zoomed far in: draw only the quads in view
             self._draw_road(surface, camera.to_screen(self.left), camera.to_screen(self.right), camera)
+            self._draw_extras(surface, camera.to_screen, 3 if camera.scale >= 6 else 2)
 
     def _render_whole(self, scale):
         xmin, ymin, xmax, ymax = self.bounds()
@@ -67,7 +73,23 @@ class RacingRenderer(Renderer):
             return np.stack([(points[:, 0] - xmin) * scale, (ymax - points[:, 1]) * scale], axis=1)
 
         self._draw_road(surface, to_surface(self.left), to_surface(self.right), None)
+        self._draw_extras(surface, to_surface, 2)
         return surface
+
+    def _draw_extras(self, surface, to_pixels, width):
+        """The dead ends (road over the track's kerb where they leave it) and the goal line."""
+        for quads, left, right in self.dead_ends:
+            for quad in quads:
+                pygame.draw.polygon(surface, ROAD, to_pixels(quad).tolist())
+            for edge in (left, right):
+                if len(edge) > 1:
+                    pygame.draw.lines(surface, KERB, False, to_pixels(edge).tolist(), width)
+            pygame.draw.line(surface, KERB, to_pixels(left[-1:])[0].tolist(), to_pixels(right[-1:])[0].tolist(), width)
+        if self.goal_line is not None:
+            a, b = to_pixels(self.goal_line)
+            for k in range(GOAL_SQUARES):
+                start, end = a + (b - a) * k / GOAL_SQUARES, a + (b - a) * (k + 1) / GOAL_SQUARES
+                pygame.draw.line(surface, (0, 0, 0) if k % 2 else KERB, start.tolist(), end.tolist(), width + 2)
 
     def _draw_road(self, surface, left, right, camera):
         quads = np.stack([left, np.roll(left, -1, axis=0), np.roll(right, -1, axis=0), right], axis=1)
@@ -128,6 +150,21 @@ class RacingRenderer(Renderer):
         steer = float(pygame.K_LEFT in held) - float(pygame.K_RIGHT in held)  # left turns anticlockwise
         throttle = float(pygame.K_UP in held) - float(pygame.K_DOWN in held)
         return np.array([steer, throttle], dtype=np.float32)
+
+
+def _corridor(points, width: float, track_half_width: float):
+    """(road quads float64[k, 4, 2], left kerb, right kerb) of a dead end; the kerbs start where
+    it leaves the track (about the track's half width in), so they do not cross its road."""
+    half = width / 2
+    direction = np.diff(points, axis=0)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1) * half
+    quads = np.stack([points[:-1] + normal, points[1:] + normal, points[1:] - normal, points[:-1] - normal], axis=1)
+    samples, along = sample_polyline(points, 1.0)
+    segment = np.minimum(np.searchsorted(np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1)), along),
+                         len(normal) - 1)
+    outside = along >= track_half_width
+    return quads, samples[outside] + normal[segment[outside]], samples[outside] - normal[segment[outside]]
 
 
 def _sprite_size(length: float) -> tuple:

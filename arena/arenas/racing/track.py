@@ -154,20 +154,71 @@ def _rasterise(centre, half, origin_x, origin_y, cell, nx, ny, clearance):
             clearance[iy, ix] = max(best_half[iy, ix] - best[iy, ix], -reach)
 
 
-def clearance_grid(centre: np.ndarray, width: np.ndarray, cell: float):
-    """(clearance float64[ny, nx], origin (x, y)) covering the track with a margin.
+def clearance_grid(centre: np.ndarray, width: np.ndarray, cell: float, dead_ends=()):
+    """(clearance float64[ny, nx], origin (x, y)) covering the track and its dead ends with a margin.
 
     Signed, so that bilinear interpolation stays exact up to the wall: a field clamped at 0
-    bends there, and rays crawl into walls in many small steps.
+    bends there, and rays crawl into walls in many small steps. dead_ends: [(points
+    float64[k, 2], width)], open corridors joined to the track by taking the larger clearance
+    at every cell: exact inside each part, and never more than the true distance to a wall of
+    the union, which is all sphere tracing needs.
     """
     half = 0.5 * width
-    margin = half.max() + 4 * cell
-    lo = centre.min(axis=0) - margin
-    hi = centre.max(axis=0) + margin
+    margin = max([half.max()] + [0.5 * w for _, w in dead_ends]) + 4 * cell
+    every = np.vstack([centre] + [points for points, _ in dead_ends])
+    lo = every.min(axis=0) - margin
+    hi = every.max(axis=0) + margin
     nx, ny = (np.ceil((hi - lo) / cell).astype(int) + 1).tolist()
     grid = np.zeros((ny, nx))
     _rasterise(centre, half, float(lo[0]), float(lo[1]), cell, nx, ny, grid)
+    px = lo[0] + (np.arange(nx) + 0.5) * cell
+    py = lo[1] + (np.arange(ny) + 0.5) * cell
+    for points, w in dead_ends:
+        for (ax, ay), (bx, by) in zip(points[:-1], points[1:]):
+            # only the cells near this stretch: the rest keep the track's value
+            x0, x1 = np.searchsorted(px, [min(ax, bx) - margin, max(ax, bx) + margin])
+            y0, y1 = np.searchsorted(py, [min(ay, by) - margin, max(ay, by) + margin])
+            gx, gy = np.meshgrid(px[x0:x1], py[y0:y1])
+            dx, dy = bx - ax, by - ay
+            t = np.clip(((gx - ax) * dx + (gy - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+            inside = 0.5 * w - np.hypot(ax + t * dx - gx, ay + t * dy - gy)
+            np.maximum(grid[y0:y1, x0:x1], inside, out=grid[y0:y1, x0:x1])
     return grid, (float(lo[0]), float(lo[1]))
+
+
+def sample_polyline(points: np.ndarray, spacing: float):
+    """(samples float64[m, 2], arc length at each) of an open polyline, about `spacing` apart."""
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    at = np.linspace(0.0, s[-1], max(2, int(np.ceil(s[-1] / spacing)) + 1))
+    return np.stack([np.interp(at, s, points[:, 0]), np.interp(at, s, points[:, 1])], axis=1), at
+
+
+def find_dead_end_problem(points: np.ndarray, width: float, centre: np.ndarray, track_width: np.ndarray,
+                          length: float):
+    """The first problem of a dead end of the track, as text, or None.
+
+    It must start on the track and never lead to another part of it: once it is s metres in,
+    it may come near the track only within s (and the widths) of where it left, along the
+    track, so that it is never a shortcut.
+    """
+    if np.any(np.linalg.norm(np.diff(points, axis=0), axis=1) < 1e-6):
+        return "two consecutive points are at the same place"
+    gap = np.linalg.norm(centre - points[0], axis=1) - 0.5 * track_width
+    if gap.min() > 0.0:
+        x, y = points[0]
+        return f"its first point ({x:.1f}, {y:.1f}) is not on the track"
+    n = centre.shape[0]
+    junction = int(np.argmin(gap))
+    apart = np.abs(np.arange(n) - junction)
+    along_track = np.minimum(apart, n - apart) * (length / n)
+    clear = 0.5 * width + 2.0 * PARAMS.car_radius
+    samples, along = sample_polyline(points, PARAMS.spline_spacing)
+    for (x, y), s in zip(samples, along):
+        near = np.linalg.norm(centre - (x, y), axis=1) - 0.5 * track_width < clear
+        if np.any(near & (along_track > s + 0.5 * (track_width + track_width[junction]) + clear)):
+            return f"it leads to another part of the track near ({x:.1f}, {y:.1f})"
+    return None
 
 
 def segment_table(centre: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 from arena.arenas import REGISTRY
 from arena.arenas.base import SCRIPTED, Arena, Outcome
 from arena.arenas.tanks import level as tanks_level
-from arena.arenas.tanks import duel, reference, sim
+from arena.arenas.tanks import behaviour, duel, reference, sim
 from arena.arenas.tanks.params import PARAMS
 from arena.arenas.tanks.state import FINISHED, FITNESS, TICK, X, Y, as_seeds, new_state
 from arena.brains.mlp import MLPSpec
@@ -63,6 +63,7 @@ class TanksArena(Arena):
     default_level_name = "2-pillars.json"
     reference = reference
     level_module = tanks_level
+    behaviour = behaviour
 
     def max_ticks(self, level) -> int:
         return sim.max_ticks_for(level)

@@ -5,7 +5,7 @@ import numpy as np
 from arena.arenas import REGISTRY
 from arena.arenas.base import Arena, Outcome
 from arena.arenas.tunnel import level as tunnel_level
-from arena.arenas.tunnel import reference, sim
+from arena.arenas.tunnel import behaviour, reference, sim
 from arena.arenas.tunnel.params import PARAMS
 from arena.arenas.tunnel.state import new_state
 from arena.core.spec import ArenaSpec, RoleSpec
@@ -37,6 +37,7 @@ class TunnelArena(Arena):
     default_level_name = "classic.json"
     reference = reference
     level_module = tunnel_level
+    behaviour = behaviour
 
     def max_ticks(self, level) -> int:
         return level.playable_columns
