@@ -17,7 +17,7 @@ GA_PRESETS = ("default", "classic")
 NEAT_PRESETS = ("paper", "xor")
 SPEEDS = ("1x", "2x", "4x", "16x", "max", "turbo")  # kept equal to arena.ui.live.SPEEDS by a test
 _TRAIN_SETTINGS = ("arena", "level", "brain", "hidden", "population", "seed", "ga", "neat", "recurrent", "opponents",
-                   "out")
+                   "objective", "novelty_k", "out")
 
 
 def _int_at_least(minimum: int):
@@ -294,6 +294,11 @@ def _population_arguments(command, arena_note: str, default_population: int) -> 
     command.add_argument("--population", type=_positive_int,
                          help=f"genomes per generation (default {default_population})")
     command.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    command.add_argument("--objective", help="what selection ranks by: fitness (the default), novelty (how unlike "
+                                             "anything seen before a run behaved) or blend:W (W of novelty, 1-W of "
+                                             "fitness, each scaled 0..1 over the generation)")
+    command.add_argument("--novelty-k", type=_positive_int, help="novelty: nearest neighbours a behaviour's "
+                                                                 "novelty is measured over (default 15)")
 
 
 def _match_arguments(command) -> None:
@@ -415,6 +420,7 @@ def cmd_train(args) -> int:
             seed=args.seed or 0, ga=args.ga or "default", neat=args.neat or "paper",
             recurrent=bool(args.recurrent), opponents=args.opponents or 4,
             checkpoint_every=10 if args.checkpoint_every is None else args.checkpoint_every,
+            objective=args.objective or "fitness", novelty_k=args.novelty_k or 15,
         )
         session = TrainSession(config)
         folder = None
@@ -542,8 +548,11 @@ class ProgressBar:
     def on_generation(self, session, stats: dict) -> None:
         seconds = time.perf_counter() - self._start[0]
         rate = (stats["evaluations"] - self._start[1]) / max(seconds, 1e-9)
+        novelty = stats.get("novelty") or next((r["novelty"] for r in stats.get("roles", {}).values()
+                                                 if "novelty" in r), None)
+        archive = {} if novelty is None else {"archive": novelty["archive_size"]}
         self.bar.set_postfix(best=f"{stats['best_fitness']:.3f}", mean=f"{stats['mean_fitness']:.3f}",
-                             evals=f"{rate:.0f}/s", refresh=False)
+                             evals=f"{rate:.0f}/s", **archive, refresh=False)
         self.bar.update(1)
 
     def close(self, session) -> None:

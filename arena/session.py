@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from arena.arenas import get_arena
+from arena.arenas import REGISTRY, get_arena
 from arena.brains.mlp import MLPSpec, forward_numpy
 from arena.brains.neat.compile import compile_neat, forward_reference
 from arena.brains.neat.genome import NeatGenomes, concatenate as concatenate_genomes
@@ -28,6 +28,7 @@ from arena.evaluate.serial import SerialBackend
 from arena.evolve import MAX_POPULATION
 from arena.evolve import ga as ga_module
 from arena.evolve import neat as neat_module
+from arena.evolve import novelty as novelty_module
 from arena.evolve.skins import AgentSkins, SkinLineage
 from arena.persist import checkpoint as ckpt
 from arena.persist.brainfile import brain_from_genome, brain_from_neat
@@ -54,6 +55,8 @@ class TrainConfig:
     recurrent: bool = False  # neat: allow recurrent connections
     checkpoint_every: int = 10  # generations between checkpoints (0: only at the end)
     opponents: int = 4  # co-evolution: games each genome plays, against champions of the other role
+    objective: str = "fitness"  # what selection ranks by: fitness, novelty or blend:W (see evolve/novelty.py)
+    novelty_k: int = 15  # novelty: nearest neighbours a genome's sparseness is measured over
 
 
     def __post_init__(self):
@@ -65,6 +68,9 @@ class TrainConfig:
             raise UsageError(f"--opponents must be from 1 to 64, got {self.opponents}")
         if self.recurrent and self.brain != "neat":
             raise UsageError("--recurrent needs --brain neat")
+        novelty_module.parse_objective(self.objective)
+        if not 1 <= self.novelty_k <= 1000:
+            raise UsageError(f"--novelty-k must be from 1 to 1000, got {self.novelty_k}")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -330,11 +336,14 @@ class _Population:
         self.champion_id = None
         self.hall_of_fame = []  # genomes as `breeder.pick` gives them, oldest first
         self.hall_of_fame_skins = []  # their skins (one-genome NeatGenomes; None from older checkpoints)
+        self.novelty = None  # NoveltySearch, when selection is by novelty (see `TrainSession`)
+        self.novelty_state = None
 
-    def tell(self, fitness) -> None:
-        """The next generation of genomes, and of the skins they wear."""
+    def tell(self, score) -> None:
+        """The next generation of genomes, and of the skins they wear, selected by `score`
+        (the fitness, or what the objective makes of it)."""
         previous = self.state
-        self.state = self.strategy.tell(previous, fitness)
+        self.state = self.strategy.tell(previous, score)
         self.skins = self.skin_lineage.next(self.skins, self.breeder.parent_rows(previous, self.state),
                                             previous.generation, self.breeder.unchanged(previous, self.state))
 
@@ -389,13 +398,39 @@ class _Population:
                                  None if skin is None else ckpt.skin_genome_from_data(skin, f"{field}.skin", 1))
         self.champion_id = (numbers["generation"], numbers["index"])
 
+    def score(self, fitness, descriptors, objective):
+        """(What the strategy ranks this generation by, its stats under "novelty" or None):
+        the fitness, or with novelty search the objective's mix of fitness and sparseness,
+        after the archive has taken this generation's novel behaviours."""
+        if self.novelty is None:
+            return fitness, None
+        self.novelty_state, sparseness, added = self.novelty.tell(self.novelty_state, descriptors)
+        stats = {"archive_size": int(self.novelty_state.archive.shape[0]), "threshold": self.novelty_state.threshold,
+                 "added": int(added.size), "mean_sparseness": float(sparseness.mean()),
+                 "max_sparseness": float(sparseness.max())}
+        return novelty_module.scores(objective, fitness, sparseness), stats
+
+    def novelty_to_data(self) -> dict:
+        return {} if self.novelty is None else {"novelty": ckpt.novelty_to_data(self.novelty.params, self.novelty_state)}
+
+    def restore_novelty(self, data, field: str) -> None:
+        """The archive saved at `field` (None: not saved), which a novelty run must have and a
+        fitness run must not."""
+        if (data is None) != (self.novelty is None):
+            raise ckpt.FieldError(field, "expected the archive of a novelty run" if data is None else
+                                  "an archive, but the run selects by fitness")
+        if data is not None:
+            params, self.novelty_state = ckpt.novelty_from_data(data, field, self.novelty.size)
+            self.novelty = novelty_module.NoveltySearch(params, self.novelty.size)
+
     def to_data(self) -> dict:
         """The population in a co-evolution checkpoint."""
         return {"state": self.breeder.state_to_data(self.state), "skins": ckpt.skins_to_data(self.skins),
                 "champion": self.champion_to_data(),
                 "hall_of_fame": [self.breeder.genome_to_data(g) for g in self.hall_of_fame],
                 "hall_of_fame_skins": [None if skin is None else ckpt.genomes_to_data(skin)
-                                       for skin in self.hall_of_fame_skins]}
+                                       for skin in self.hall_of_fame_skins],
+                **self.novelty_to_data()}
 
     def restore_skins(self, data, field: str) -> None:
         """The skins saved at `field`; a checkpoint from before skins (None) keeps the fresh ones."""
@@ -420,6 +455,7 @@ class _Population:
         self.hall_of_fame_skins = [None if s is None else
                                    ckpt.skin_genome_from_data(s, f"{field}.hall_of_fame_skins[{k}]", 1)
                                    for k, s in enumerate(skins)]
+        self.restore_novelty(data.get("novelty"), f"{field}.novelty")
 
 
 def _prefixed(prefix: str, decoder, *args):
@@ -464,6 +500,9 @@ class TrainSession:
             skins = SkinLineage(config.seed, bred.strategy.params.population_size, k)
             self.populations[role.name] = _Population(role, bred, skins)
         self.coevolving = len(roles) == 2
+        self.objective = novelty_module.parse_objective(config.objective)
+        if self.objective.kind != "fitness":
+            self._start_novelty(config)
         self.backend = backend or SerialBackend()
         self.reporters = list(reporters)
         self.solved_generation = None
@@ -473,6 +512,31 @@ class TrainSession:
         # there, so an interrupted run never saves a half-updated state.
         self.critical = contextlib.nullcontext
         self.started = time.perf_counter()
+
+    def _start_novelty(self, config: TrainConfig) -> None:
+        """Give every role the arena describes the behaviour of an empty novelty archive."""
+        descriptors = self.arena.behaviour
+        if descriptors is None:
+            described = ", ".join(name for name, arena in sorted(REGISTRY.items()) if arena.behaviour is not None)
+            raise UsageError(f"--objective {self.objective} needs behaviour descriptors, which arena "
+                             f"{config.arena!r} has none of (arenas that have: {described})")
+        for name, pop in self.populations.items():
+            if name in descriptors.SIZES:
+                params = novelty_module.NoveltyParams(k=config.novelty_k,
+                                                      initial_threshold=descriptors.INITIAL_THRESHOLD[name])
+                pop.novelty = novelty_module.NoveltySearch(params, descriptors.SIZES[name])
+                pop.novelty_state = pop.novelty.initial_state()
+
+    @property
+    def needs_behaviour(self) -> bool:
+        """Whether generations must be evaluated with behaviour descriptors (novelty search)."""
+        return any(pop.novelty is not None for pop in self.populations.values())
+
+    def evaluate(self, batch: "GenerationBatch"):
+        """The outcome of `batch` by the backend, with behaviour descriptors when they are needed."""
+        if self.needs_behaviour:
+            return self.backend.evaluate(self.arena, self.level, batch.nets, batch.seeds, behaviour=True)
+        return self.backend.evaluate(self.arena, self.level, batch.nets, batch.seeds)
 
     # The first role's population: the only one, unless co-evolving.
     @property
@@ -501,7 +565,7 @@ class TrainSession:
         """Evaluate the current generation, tell the strategy, notify reporters; returns the stats."""
         t0 = time.perf_counter()
         batch = self.ask()
-        outcome = self.backend.evaluate(self.arena, self.level, batch.nets, batch.seeds)
+        outcome = self.evaluate(batch)
         return self.tell(batch, outcome, time.perf_counter() - t0)
 
     def ask(self) -> "GenerationBatch":
@@ -520,16 +584,22 @@ class TrainSession:
         if batch.generation != self.generation:
             raise RunError(f"outcome of generation {batch.generation} told at generation {self.generation}")
         if self.coevolving:
-            fitness, finished = self._fitness_of_matches(batch, outcome)
+            fitness, finished, behaviour = self._fitness_of_matches(batch, outcome)
         else:
             fitness = {self.role.name: outcome.fitness[self.role.name]}
             finished = {self.role.name: outcome.finished[self.role.name]}
+            behaviour = outcome.behaviour
+        if self.needs_behaviour and behaviour is None:
+            raise RunError(f"the outcome of generation {batch.generation} has no behaviour descriptors, "
+                           f"which novelty search needs")
         genomes = batch.genomes if self.coevolving else {self.role.name: batch.genomes}
         with self.critical():
-            return self._advance(genomes, fitness, finished, outcome, eval_s)
+            return self._advance(genomes, fitness, finished, outcome, eval_s, behaviour)
 
-    def _advance(self, genomes: dict, fitness: dict, finished: dict, outcome, eval_s: float) -> dict:
-        """Crown champions, step every strategy, report: the state changes of one generation."""
+    def _advance(self, genomes: dict, fitness: dict, finished: dict, outcome, eval_s: float,
+                 behaviour: dict = None) -> dict:
+        """Crown champions, step every strategy, report: the state changes of one generation.
+        Champions are the fittest whatever the objective: novelty only steers the search."""
         per_role = {}
         for name, pop in self.populations.items():
             f = fitness[name]
@@ -562,7 +632,10 @@ class TrainSession:
             "wall_s": round(time.perf_counter() - self.started, 6),
         }
         for name, pop in self.populations.items():
-            pop.tell(fitness[name])
+            score, novelty_stats = pop.score(fitness[name], behaviour and behaviour.get(name), self.objective)
+            if novelty_stats is not None:
+                (per_role[name] if self.coevolving else stats)["novelty"] = novelty_stats
+            pop.tell(score)
         self.last_stats = stats
         for reporter in self.reporters:
             reporter.on_generation(self, stats)
@@ -616,14 +689,19 @@ class TrainSession:
                                np.repeat(np.arange(2), [p * m, q * m]), skins)
 
     def _fitness_of_matches(self, batch, outcome):
-        """{role: fitness float64[P]} and {role: finished bool[P]}, means over each genome's games."""
+        """{role: fitness float64[P]}, {role: finished bool[P]} and {role: behaviour float32[P, D]}
+        (None without descriptors): means over each genome's games."""
         m = self.config.opponents
-        fitness, finished = {}, {}
+        fitness, finished, behaviour = {}, {}, None
         for side, name in enumerate(self.populations):
             rows = batch.side == side
             fitness[name] = outcome.fitness[name][rows].reshape(-1, m).mean(axis=1)
             finished[name] = outcome.finished[name][rows].reshape(-1, m).any(axis=1)
-        return fitness, finished
+            if outcome.behaviour is not None and name in outcome.behaviour:
+                described = outcome.behaviour[name][rows]
+                behaviour = behaviour or {}
+                behaviour[name] = described.reshape(-1, m, described.shape[1]).mean(axis=1, dtype=np.float64)
+        return fitness, finished, behaviour
 
     def _play_scripted(self) -> dict:
         """Each role's champion of this generation against the arena's scripted opponents, on
@@ -669,6 +747,7 @@ class TrainSession:
             "parents": c.parents,
             "level": self.level.name,
             "strategy": self.config.ga if self.config.brain == "mlp" else f"neat:{self.config.neat}",
+            "objective": str(self.objective),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         return pop.breeder.brain(self.arena.spec, c.genome, provenance, c.skin)
@@ -690,7 +769,7 @@ class TrainSession:
             return {**data, "populations": {name: pop.to_data() for name, pop in self.populations.items()},
                     "session": {"champion": None, **session}}
         return {**data, "state": self.breeder.state_to_data(self.state),
-                "skins": ckpt.skins_to_data(self.primary.skins),
+                "skins": ckpt.skins_to_data(self.primary.skins), **self.primary.novelty_to_data(),
                 "session": {"champion": self.primary.champion_to_data(), **session}}
 
     @classmethod
@@ -708,6 +787,7 @@ class TrainSession:
         else:
             session.state = ckpt.decode(path, session.breeder.state_from_data, data.get("state"))
             ckpt.decode(path, session.primary.restore_skins, data.get("skins"), "skins")
+            ckpt.decode(path, session.primary.restore_novelty, data.get("novelty"), "novelty")
         ckpt.decode(path, session._restore, data.get("session"))
         return session
 

@@ -25,7 +25,7 @@ from arena.ui.live import SPEEDS, LiveRun
 def play_args(**given):
     args = dict(arena="racing", level=None, brain=None, population=24, seed=3, load=None, human=False,
                 speed="1x", save_dir="saves", size="960x640", max_fps=0, frames=None, screenshot=None, json=False,
-                no_autosave=False, no_gl=False)
+                no_autosave=False, no_gl=False, objective=None, novelty_k=None)
     args.update(given)
     return SimpleNamespace(**args)
 

@@ -31,6 +31,7 @@ from arena.core.errors import ArenaError, RunError
 from arena.core.fileio import read_json, write_json
 from arena.evolve.ga import GAParams, GAState
 from arena.evolve.neat import NeatParams, NeatState, SpeciesSet
+from arena.evolve.novelty import NoveltyParams, NoveltyState
 from arena.evolve.skins import SKIN_OUTPUTS, SkinState
 
 FORMAT = "arena.checkpoint"
@@ -322,6 +323,38 @@ def ga_state_from_data(data, params: GAParams, genome_size: int) -> GAState:
     if parents.shape != (params.population_size, 2):
         raise FieldError("state.parents", f"shape {list(parents.shape)}, expected {[params.population_size, 2]}")
     return GAState(generation, genomes, parents)
+
+
+# -- novelty search
+
+def novelty_to_data(params: NoveltyParams, state: NoveltyState) -> dict:
+    return {"params": params.to_dict(), "archive": encode_array(state.archive), "threshold": state.threshold,
+            "window_evaluations": state.window_evaluations, "window_added": state.window_added,
+            "added_total": state.added_total}
+
+
+def novelty_from_data(data, field: str, size: int) -> tuple:
+    """(NoveltyParams, NoveltyState) of a novelty search whose descriptors hold `size` numbers."""
+    if not isinstance(data, dict):
+        raise FieldError(field, "expected an object")
+    try:
+        params = NoveltyParams.from_dict(data.get("params"), f"{field}.params")
+    except ArenaError as exc:
+        raise FieldError(f"{field}.params", str(exc)) from None
+    archive = decode_array(data.get("archive"), f"{field}.archive", np.float32, 2)
+    if archive.shape[1] != size or archive.shape[0] > params.max_archive:
+        raise FieldError(f"{field}.archive", f"shape {list(archive.shape)}, expected at most "
+                         f"{params.max_archive} rows of {size} numbers")
+    threshold = data.get("threshold")
+    if not (is_finite_number(threshold) and threshold > 0):
+        raise FieldError(f"{field}.threshold", "expected a positive number")
+    counts = {}
+    for name in ("window_evaluations", "window_added", "added_total"):
+        value = data.get(name)
+        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63):
+            raise FieldError(f"{field}.{name}", "expected a count")
+        counts[name] = value
+    return params, NoveltyState(archive, float(threshold), **counts)
 
 
 # -- files

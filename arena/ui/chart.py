@@ -1,5 +1,6 @@
 """The live chart: best and mean fitness per generation over stacked species sizes; for
-co-evolving populations, both, each on its own scale (their fitnesses measure different things)."""
+co-evolving populations, both, each on its own scale (their fitnesses measure different things).
+Novelty runs add the size of the novelty archive, on a scale of its own."""
 
 import numpy as np
 import pygame
@@ -11,6 +12,7 @@ BEST = (255, 214, 10)
 MEAN = (110, 200, 255)
 SECOND_BEST = (255, 90, 90)  # the second population of a co-evolving pair
 SECOND_MEAN = (255, 170, 200)
+ARCHIVE = (170, 100, 255)  # the novelty archive's size
 AXIS = (120, 120, 130)
 SHOWN_GENERATIONS = 500  # the chart shows the latest ones
 
@@ -46,9 +48,11 @@ class Chart:
         plot = pygame.Rect(34, 22, w - 42, h - 30)
         gens = np.array([s["generation"] for s in history], dtype=np.float64)
         if "roles" in history[-1]:
+            self._archive(surface, history, plot, gens)
             return self._roles(surface, history, plot, gens)
         if _has_species(history):
             self._species(surface, history, plot, gens)
+        self._archive(surface, history, plot, gens)
         best = np.array([s["best_fitness"] for s in history], dtype=np.float64)
         mean = np.array([s["mean_fitness"] for s in history], dtype=np.float64)
         series = [(best, BEST), (mean, MEAN)]
@@ -91,6 +95,18 @@ class Chart:
             x += image.get_width() + 12
         return surface
 
+    def _archive(self, surface, history, plot, gens):
+        """The novelty archive's size from 0 to its largest, labelled in the plot's lower right
+        corner; nothing for a run that does not select by novelty."""
+        sizes = archive_sizes(history)
+        if sizes is None:
+            return
+        top = max(float(np.nanmax(sizes)), 1.0) if np.isfinite(sizes).any() else 1.0
+        draw_series(surface, ARCHIVE, _points(gens, sizes, 0.0, top, plot))
+        latest = sizes[np.isfinite(sizes)]
+        label = self.font.render(f"archive {int(latest[-1]) if latest.size else 0}", True, ARCHIVE)
+        surface.blit(label, (plot.right - 2 - label.get_width(), plot.bottom + 1 - label.get_height()))
+
     def _species(self, surface, history, plot, gens):
         """Stacked areas: each species' share of the population, generation by generation."""
         ids, sizes = species_table([s.get("species", {}) for s in history])
@@ -106,6 +122,21 @@ def draw_series(surface, colour, points, width=2):
         pygame.draw.lines(surface, colour, False, points, width)
     elif len(points) == 1:
         pygame.draw.circle(surface, colour, points[0], width + 1)
+
+
+def archive_sizes(history):
+    """float64[len(history)]: the novelty archive's size after each generation (NaN where not
+    given), or None when no generation has novelty stats. Co-evolving populations: the first
+    role that has them."""
+    def novelty(stats, role):
+        return (stats.get("roles", {}).get(role, {}) if role else stats).get("novelty")
+
+    roles = list(history[-1].get("roles", {})) if history else []
+    for role in roles or [None]:
+        rows = [novelty(s, role) for s in history]
+        if any(rows):
+            return np.array([r["archive_size"] if r else np.nan for r in rows], dtype=np.float64)
+    return None
 
 
 def species_table(rows):

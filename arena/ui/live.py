@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.arenas.base import SCRIPTED, Outcome
+from arena.arenas.base import SCRIPTED, Outcome, new_trail
 from arena.brains.netbatch import forward
 from arena.core.errors import ArenaError, UsageError
 from arena.core.seeding import env_seeds
 from arena.evaluate.chunks import agents_of
 from arena.evaluate.serial import SerialBackend
+from arena.evolve import novelty as novelty_module
 from arena.evolve.skins import AgentSkins
 from arena.persist.background import BackgroundWriter
 from arena.persist.brainfile import compile_brains, save_brain
@@ -29,7 +30,6 @@ from arena.persist.checkpoint import save_checkpoint
 SPEEDS = ("1x", "2x", "4x", "16x", "max", "turbo")
 MULTIPLIERS = {"1x": 1, "2x": 2, "4x": 4, "16x": 16}
 CATCH_UP_SECONDS = 0.25  # after a slow frame, fixed speeds catch up at most this much game time
-TRAIL_SLOTS = 2048  # trail points a run keeps at most (ticks are sampled to fit)
 BEST_TRAILS = 10  # trails of the best runs of the last generation that stay on screen
 HISTORY = 10_000  # generations of statistics kept for the chart
 MAX_TICKS_PER_CALL = 120  # at max speed, ticks between looks at the clock
@@ -72,7 +72,8 @@ def _arrays(nets):
 
 def slice_outcome(outcome: Outcome, rows) -> Outcome:
     return Outcome({r: f[rows] for r, f in outcome.fitness.items()},
-                   {r: f[rows] for r, f in outcome.finished.items()}, outcome.ticks[rows])
+                   {r: f[rows] for r, f in outcome.finished.items()}, outcome.ticks[rows],
+                   behaviour=None if outcome.behaviour is None else {r: b[rows] for r, b in outcome.behaviour.items()})
 
 
 def concat_states(first, second):
@@ -230,6 +231,24 @@ class LiveRun:
         """float64[n + human]: fitness so far of every row of the run."""
         return self.arena.outcome(self.run.state).fitness[self.role.name]
 
+    @property
+    def needs_behaviour(self) -> bool:
+        """Whether the session selects by novelty, so that runs must be described."""
+        return self.session is not None and self.session.needs_behaviour
+
+    def novelty(self):
+        """float64[n]: the novelty (sparseness against the generation and the archive) of the
+        run's agents of the role on screen, as if every run still going ended now; None when
+        the session does not select by novelty, or in turbo."""
+        run = self.run
+        if not self.needs_behaviour or self.turbo or run.n == 0:
+            return None
+        pop = self.session.populations[self.role.name]
+        if pop.novelty is None:
+            return None
+        described = self.arena.behaviour.describe(self.level, run.state, run.trail, run.trail_every)[self.role.name]
+        return novelty_module.preview(pop.novelty.params, pop.novelty_state, described[:run.n])
+
     def leader(self) -> int:
         """Row of the fittest agent of the run (running ones first); -1 when there is none."""
         if self.run.n == 0:
@@ -291,16 +310,13 @@ class LiveRun:
         state = self.arena.reset(self.level, n, seeds)
         if self.human:
             state = concat_states(state, self.arena.reset(self.level, 1, seeds[:1]))
-        rows = n + self.human
-        max_ticks = self.arena.max_ticks(self.level)
-        trail_every = max(1, -(-max_ticks // (TRAIL_SLOTS - 1)))
-        slots = max_ticks // trail_every + 1 if self.keep_trails else 0
-        trail = np.zeros((rows if slots else 0, slots, 2), dtype=np.float32)
-        if slots:
-            trail[:, 0] = self.arena.positions(state)
+        if self.keep_trails or self.needs_behaviour:  # novelty reads the trails as headless runs record them
+            trail, trail_every = new_trail(self.arena, self.level, state, self.arena.max_ticks(self.level))
+        else:
+            trail, trail_every = np.zeros((0, 0, 2), dtype=np.float32), 0
         human_nets = self._human_nets(batch) if self.human else None
         return Run(generation, nets, _arrays(nets), state, n, self.human, species, parents, trail,
-                   trail_every if slots else 0, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets),
+                   trail_every, seeds, batch, time.perf_counter(), 0, human_nets, _arrays(human_nets),
                    skins)
 
     def _opponent_nets(self, n: int) -> dict:
@@ -333,6 +349,8 @@ class LiveRun:
         """Close the run on screen (with `outcome` when it was evaluated elsewhere) and start the next."""
         run = self.run
         full = self.arena.outcome(run.state)
+        if self.needs_behaviour and outcome is None:
+            full.behaviour = self.arena.behaviour.describe(self.level, run.state, run.trail, run.trail_every)
         outcome = outcome or slice_outcome(full, slice(0, run.n))
         if self.session is not None:
             stats = self.session.tell(run.batch, outcome, time.perf_counter() - run.started)
@@ -354,7 +372,7 @@ class LiveRun:
 
     def _keep_trails(self, run: Run, outcome: Outcome):
         """The best runs as drawn on screen (ended early with N, they are partial)."""
-        if not run.trail_every:
+        if not (run.trail_every and self.keep_trails):
             return
         if run.ticks == 0:
             self.trails = []
@@ -404,7 +422,7 @@ class LiveRun:
         if self.turbo:
             return None
         run = self.run
-        outcome = self.backend.evaluate(self.arena, self.level, run.nets, run.seeds)
+        outcome = self.backend.evaluate(self.arena, self.level, run.nets, run.seeds, behaviour=self.needs_behaviour)
         run.state.alive[run.n:] = False
         return self._finish_run(outcome)
 

@@ -42,7 +42,8 @@ def check_args(args):
         raise UsageError("name an arena to play (tunnel, racing, cartpole), or --load a run, checkpoint or brain")
     if args.arena is not None:
         get_arena(args.arena)
-    settings = (("--brain", args.brain), ("--population", args.population), ("--seed", args.seed))
+    settings = (("--brain", args.brain), ("--population", args.population), ("--seed", args.seed),
+                ("--objective", args.objective), ("--novelty-k", args.novelty_k))
     given = [flag for flag, value in settings + (("--level", args.level),) if value is not None]
     if kind in ("run", "checkpoint") and given:
         raise UsageError(f"a saved run brings its own settings; drop {', '.join(given)}")
@@ -88,7 +89,8 @@ def build_live(args):
         raise UsageError(f"{args.load} is for arena {arena.spec.name!r}, not {args.arena!r}")
     if brains is None and session is None:
         session = evolving_session(arena.spec.name, args.level, args.population or DEFAULT_POPULATION,
-                                   args.seed or 0, args.brain or "mlp")
+                                   args.seed or 0, args.brain or "mlp", args.objective or "fitness",
+                                   args.novelty_k or 15)
     if session is not None:
         session.backend = backend_from_args(args)
     elif getattr(args, "backend", "serial") != "serial":
@@ -103,14 +105,14 @@ def build_live(args):
 
 
 def evolving_session(arena_name: str, level_path, population: int = DEFAULT_POPULATION, seed: int = 0,
-                     brain: str = "mlp"):
+                     brain: str = "mlp", objective: str = "fitness", novelty_k: int = 15):
     """A new population to evolve live on `level_path` (None: the arena's default level), for as
     long as the window stays open; checkpoints only when asked for."""
     from arena.session import TrainConfig, TrainSession
 
     return TrainSession(TrainConfig(arena=arena_name, level=None if level_path is None else str(level_path),
                                     brain=brain, population=population, generations=2**62, seed=seed,
-                                    checkpoint_every=0))
+                                    checkpoint_every=0, objective=objective, novelty_k=novelty_k))
 
 
 def evolving_live(arena_name: str, level_path, population: int = DEFAULT_POPULATION, seed: int = 0):

@@ -27,8 +27,21 @@ RATE_SECONDS = 5.0  # generations/s in the HUD is over this many recent seconds
 CHART_SIZE = (420, 170)
 NETWORK_SIZE = (420, 360)  # the network view's panel, below the chart
 INSPECTOR_WIDTH = 300
+# Novelty colours cost a k-nearest-neighbour search over the archive: redone at most this often (wall time).
+NOVELTY_SECONDS = 0.25
 SPEED_KEYS = {pygame.K_1: "1x", pygame.K_2: "2x", pygame.K_3: "4x", pygame.K_4: "16x", pygame.K_5: "max",
               pygame.K_6: "turbo"}
+
+
+def novelty_colours(novelty: np.ndarray) -> np.ndarray:
+    """uint8[n, 3]: the ramp of `novelty` scaled from the least to the most novel agent on
+    screen; all alike, the middle of the ramp."""
+    finite = np.isfinite(novelty)
+    lo = float(np.min(novelty[finite])) if finite.any() else 0.0
+    hi = float(np.max(novelty[finite])) if finite.any() else 0.0
+    if hi <= lo:
+        return ramp(np.full(len(novelty), 0.5))
+    return ramp((novelty - lo) / (hi - lo))
 
 
 def renderer_for(arena, level):
@@ -53,6 +66,7 @@ class SandboxView:
         self.camera = Camera(size, self.renderer.bounds())
         self.selected = None  # row of the inspected agent
         self.colour_by = "species" if live.session is not None and live.session.config.brain == "neat" else "fitness"
+        self._novelty = None  # (run, perf_counter, float64[n] or None): the last `live.novelty()`, for NOVELTY_SECONDS
         self.show_trails = self.renderer.trails
         self.show_chart = True
         self.show_help = False
@@ -124,7 +138,9 @@ class SandboxView:
         elif key == pygame.K_h:
             self.toggle_human()
         elif key == pygame.K_c:
-            self.colour_by = "fitness" if self.colour_by == "species" else "species"
+            modes = self.colour_modes()
+            at = modes.index(self.colour_by) if self.colour_by in modes else -1
+            self.colour_by = modes[(at + 1) % len(modes)]
         elif key == pygame.K_t:
             self.show_trails = not self.show_trails
         elif key == pygame.K_g:
@@ -135,6 +151,22 @@ class SandboxView:
             self.show_skins = not self.show_skins
         elif key == pygame.K_b:
             self.save_champion()
+
+    def colour_modes(self) -> tuple:
+        """What C cycles the agents' colours through: novelty only where the session selects by it."""
+        return ("species", "fitness", "novelty") if self.live.needs_behaviour else ("species", "fitness")
+
+    def novelty_values(self):
+        """float64[n]: `live.novelty()` of the agents on screen, computed afresh at most every
+        NOVELTY_SECONDS of wall time and for each new run; None when there is none."""
+        live = self.live
+        now = time.perf_counter()
+        cached = self._novelty
+        if cached is not None and cached[0] is live.run and now - cached[1] < NOVELTY_SECONDS:
+            return cached[2]
+        values = live.novelty()
+        self._novelty = (live.run, now, values)
+        return values
 
     def toggle_network(self):
         if self.overlay_off is not None:
@@ -286,6 +318,8 @@ class SandboxView:
             self.camera.bounds = self.renderer.bounds()
             self.camera.fit()
         self.selected = None
+        if self.colour_by not in self.colour_modes():  # a fitness run loaded over a novelty one
+            self.colour_by = "fitness"
         self.messages.add(f"loaded generation {self.live.generation} from {saved[-1]}")
 
     # -- time
@@ -365,8 +399,11 @@ class SandboxView:
         rows = len(state.alive)
         if live.turbo:
             return np.tile(np.array([[255, 214, 10]], dtype=np.uint8), (rows, 1))
+        novelty = self.novelty_values() if self.colour_by == "novelty" else None
         if self.colour_by == "species":
             colours = species_colours(live.run.species)
+        elif novelty is not None and len(novelty) == n:
+            colours = novelty_colours(novelty)
         else:
             fitness = live.fitness()[:n]
             top = np.nanmax(fitness) if n and np.isfinite(fitness).any() else 0.0
@@ -444,7 +481,7 @@ class SandboxView:
             ("click", "inspect an agent (Esc lets go)"),
             ("H", "take the wheel of your own car, or give it back"),
             ("arrows", self.renderer.human_keys),
-            ("C", "colour by species or by fitness"),
+            ("C", "colour by species, by fitness" + (" or by novelty" if self.live.needs_behaviour else "")),
             ("T", "trails of the best runs on or off"),
             ("G", "chart on or off"),
             ("V", "network view of the inspected agent, or of the leader"),
