@@ -70,10 +70,15 @@ class RacingLevel:
         return self.goal * self.length if self.goal is not None else self.laps * self.length
 
     @property
-    def goal_xy(self) -> np.ndarray:
-        """float64[2]: the centreline point where the race ends (the start, after whole laps)."""
+    def goal_index(self) -> int:
+        """The centreline sample where the race ends (0, the start, after whole laps)."""
         n = self.centre.shape[0]
-        return self.centre[int(round((self.goal or 0.0) * n)) % n]
+        return int(round((self.goal or 0.0) * n)) % n
+
+    @property
+    def goal_xy(self) -> np.ndarray:
+        """float64[2]: the centreline point where the race ends."""
+        return self.centre[self.goal_index]
 
     def goal_row(self) -> np.ndarray:
         """float64[4]: what a state keeps to score runs by their goal (see `state.GOAL_X`), NaN

@@ -39,8 +39,8 @@ class RacingRenderer(Renderer):
         self.right = centre - normal * half
         self.start_line = np.array([self.left[0], self.right[0]])
         self.dead_ends = [_corridor(points, width, level.width.min() / 2) for points, width in level.dead_ends]
-        goal = int(round(level.goal * centre.shape[0])) % centre.shape[0] if level.goal is not None else None
-        self.goal_line = None if goal is None else np.array([self.left[goal], self.right[goal]])
+        goal = level.goal_index
+        self.goal_line = None if level.goal is None else np.array([self.left[goal], self.right[goal]])
         self._cache_scale = None
         self._cache = None
 

@@ -16,7 +16,8 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from arena.arenas.tanks.sim import (
-    CATCH2, CLOSENESS_RANGE, LV_MAX_TICKS, LV_TARGET, N_INPUTS, TIE_BREAK, _copy_env, _envs, _scratch, _store_env,
+    CATCH2, CLOSENESS_RANGE, LV_MAX_TICKS, LV_TARGET, N_INPUTS, TIE_BREAK, _copy_env, _envs, _load_env, _scratch,
+    _store_env,
     drive, sense, spawn_point,
 )
 from arena.arenas.tanks.state import ALIVE, CLOSENESS, FINISHED, FITNESS, SPAWNED, TICK, X, Y
@@ -116,14 +117,7 @@ def _duel(lv, tank, point, caught, count, real, flag, seed, net0, net1, width0, 
             running = 0
             for k in range(first, min(first + BLOCK, mine)):
                 a = running_envs[w + k * n_workers]
-                lane_tank[running] = tank[a]
-                lane_point[running] = point[a]
-                lane_caught[running] = caught[a]
-                lane_count[running] = count[a]
-                lane_real[running] = real[a]
-                lane_flag[running] = flag[a]
-                lane_seed[running] = seed[a]
-                env[running] = a
+                _load_env(held, running, tank, point, caught, count, real, flag, seed, a)
                 if dense0:
                     local0[:, running] = net0[1][:, a]
                 if dense1:

@@ -382,6 +382,19 @@ def _copy_env(dst, i, src, j):
 
 
 @njit(cache=True, inline="always")
+def _load_env(held, b, tank, point, caught, count, real, flag, seed, a):
+    """Environment a of the state arrays into lane b of `held` (an `_envs` tuple)."""
+    held[0][b] = tank[a]
+    held[1][b] = point[a]
+    held[2][b] = caught[a]
+    held[3][b] = count[a]
+    held[4][b] = real[a]
+    held[5][b] = flag[a]
+    held[6][b] = seed[a]
+    held[7][b] = a
+
+
+@njit(cache=True, inline="always")
 def _store_env(held, b, tank, point, caught, count, real, flag, a):
     """Lane b of `held` (an `_envs` tuple) back into environment a of the state arrays."""
     tank[a] = held[0][b]
@@ -592,7 +605,7 @@ def _advance(lv, tank, point, caught, count, real, flag, seed, net, width, scrip
     for worker in prange(n_workers):
         w = np.int64(worker)
         held = _envs(BLOCK, tank.shape[1], point.shape[1])
-        lane_tank, lane_point, lane_caught, lane_count, lane_real, lane_flag, lane_seed, env = held
+        lane_tank, lane_count, lane_flag, env = held[0], held[3], held[5], held[7]
         local_weights = np.empty((weights_t.shape[0] if copy_weights else 0, BLOCK), dtype=np.float32)
         lane_net = (net[0], local_weights) + net[2:]
         scratch = _scratch(width, BLOCK)
@@ -601,14 +614,7 @@ def _advance(lv, tank, point, caught, count, real, flag, seed, net, width, scrip
             running = 0
             for k in range(first, min(first + BLOCK, mine)):
                 a = running_envs[w + k * n_workers]
-                lane_tank[running] = tank[a]
-                lane_point[running] = point[a]
-                lane_caught[running] = caught[a]
-                lane_count[running] = count[a]
-                lane_real[running] = real[a]
-                lane_flag[running] = flag[a]
-                lane_seed[running] = seed[a]
-                env[running] = a
+                _load_env(held, running, tank, point, caught, count, real, flag, seed, a)
                 if copy_weights:
                     local_weights[:, running] = weights_t[:, a]
                 running += 1
